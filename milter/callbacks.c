@@ -1,0 +1,369 @@
+/*
+ * callbacks.c - libmilter callbacks: facts in, decision out
+ *
+ * Per transaction the filter needs: the login ({auth_authen} at MAIL),
+ * the envelope sender (MAIL), the number of recipients (one RCPT callback
+ * each), the client address (connect) and the queue ID (i, at end of
+ * message).  It asks Postfix for exactly those macros in negotiate, turns
+ * off the stages it does not use, and asks for no replies at RCPT, so a
+ * transaction costs as few round trips as libmilter allows.
+ *
+ * Unauthenticated transactions are accepted at MAIL FROM: no further
+ * callbacks for that message, nothing counted.  Everything is decided at
+ * end of message, when the recipients Postfix really accepted are known;
+ * only a flagged account with flagged_action tempfail/disconnect is refused
+ * earlier, at MAIL FROM.
+ *
+ * Errors never stop mail by surprise: an internal failure applies the
+ * configured fail_action (accept by default) and is logged.
+ *
+ * Thread safety: each callback runs in the thread of its connection; the
+ * shared state is locked inside the modules it calls.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "callbacks.h"
+#include "control.h"
+#include "daemon.h"
+#include "duration.h"
+#include "escape.h"
+#include "log.h"
+#include "policy.h"
+#include "session.h"
+
+#define ESC(n) char n[3 * (ADDR_MAX + 1)]
+
+/* fail - the configured answer to an internal error */
+static sfsistat
+fail(const struct conf *c)
+{
+	daemon_count(CNT_ERRORS, 1);
+	return c != NULL && c->fail_action == FAIL_TEMPFAIL ? SMFIS_TEMPFAIL :
+	    SMFIS_CONTINUE;
+}
+
+/* session_of - the session of ctx, created on first use; NULL on ENOMEM */
+static struct session *
+session_of(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct conf *c;
+
+	if (s != NULL)
+		return s;
+	c = daemon_conf();
+	s = session_create(c);
+	conf_unref(c);
+	if (s != NULL && smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		session_destroy(s);
+		s = NULL;
+	}
+	return s;
+}
+
+/* cb_negotiate - ask for what we need and nothing else */
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH |
+	    SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_RCPT;
+	struct session *s;
+
+	(void) f2;
+	(void) f3;
+	if ((f0 & SMFIF_QUARANTINE) == 0)
+		log_warnx("negotiate: the MTA does not offer quarantine; "
+		    "over-limit mail will be refused with a temporary error");
+	*pf0 = f0 & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
+	*pf1 = (f1 & want) | (f1 & noreply);
+	*pf2 = 0;
+	*pf3 = 0;
+	if ((s = session_of(ctx)) != NULL)
+		s->noreply = (unsigned) (f1 & noreply);
+	if (f0 & SMFIF_SETSYMLIST) {
+		(void) smfi_setsymlist(ctx, SMFIM_CONNECT, (char *) "j");
+		(void) smfi_setsymlist(ctx, SMFIM_ENVFROM,
+		    (char *) "{auth_authen}");
+		(void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *) "j");
+		(void) smfi_setsymlist(ctx, SMFIM_EOM, (char *) "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* noreply - SMFIS_NOREPLY when the stage was negotiated without reply */
+static sfsistat
+noreply(const struct session *s, unsigned long flag)
+{
+	return s != NULL && (s->noreply & flag) ? SMFIS_NOREPLY :
+	    SMFIS_CONTINUE;
+}
+
+/* cb_connect - start a session */
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct session *s;
+
+	(void) hostname;
+	daemon_count(CNT_CONNECTIONS, 1);
+	if ((s = session_of(ctx)) == NULL) {
+		log_warnx("connect: cannot allocate a session");
+		return SMFIS_TEMPFAIL;
+	}
+	session_set_client(s, hostaddr);
+	return noreply(s, SMFIP_NR_CONN);
+}
+
+/* refuse_at_mail - answer MAIL FROM of a flagged account */
+static sfsistat
+refuse_at_mail(SMFICTX *ctx, struct session *s,
+    const struct policy_decision *d)
+{
+	ESC(euser);
+	ESC(eclient);
+
+	escape_value(euser, sizeof(euser), s->user);
+	escape_value(eclient, sizeof(eclient), s->client);
+	if (d->monitor) {
+		daemon_count(CNT_WOULD_HOLD, 1);
+		log_info("NOQUEUE: would-%s: user=%s client=%s limit=flagged",
+		    s->conf->flagged_action == FLAGGED_TEMPFAIL ? "tempfail" :
+		    "disconnect", euser, eclient);
+		return SMFIS_CONTINUE;
+	}
+	daemon_count(CNT_REFUSED, 1);
+	log_info("NOQUEUE: %s: user=%s client=%s limit=flagged",
+	    policy_action_name(d->action), euser, eclient);
+	if (d->action == ACTION_DISCONNECT)
+		(void) smfi_setreply(ctx, (char *) "421", (char *) "4.7.0",
+		    (char *) "Account suspended for sending abuse, closing "
+		    "connection");
+	else
+		(void) smfi_setreply(ctx, (char *) "451", (char *) "4.7.1",
+		    (char *) "Account suspended for sending abuse, try again "
+		    "later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* cb_envfrom - one transaction starts: who is sending? */
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct policy_decision d;
+	const char *authen;
+	ESC(eauth);
+
+	daemon_count(CNT_TRANSACTIONS, 1);
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	session_reset(s);
+	authen = smfi_getsymval(ctx, (char *) "{auth_authen}");
+	if (authen == NULL || authen[0] == '\0')
+		return SMFIS_ACCEPT;	/* not ours to count */
+	if (session_set_login(s, authen) == -1) {
+		escape_value(eauth, sizeof(eauth), authen);
+		log_warnx("NOQUEUE: unusable login=%s", eauth);
+		return fail(s->conf);
+	}
+	daemon_count(CNT_AUTHENTICATED, 1);
+	s->auth = 1;
+	session_set_sender(s, argv != NULL && argv[0] != NULL ? argv[0] : "");
+	policy_mail(s->conf->mode, s->conf->flagged_action,
+	    accounts_flagged_p(sg->accounts, s->user), &d);
+	if (d.action != ACTION_PASS || d.monitor)
+		return refuse_at_mail(ctx, s, &d);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_envrcpt - count one accepted recipient */
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	(void) argv;
+	if (s != NULL && s->auth && s->nrcpt < UINT32_MAX)
+		s->nrcpt++;
+	return noreply(s, SMFIP_NR_RCPT);
+}
+
+/* record - the message into the store; held ones wait for the commit */
+static void
+record(struct session *s, const char *qid, int held, time_t now)
+{
+	struct store_msg m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.queue_id, sizeof(m.queue_id), "%s", qid);
+	snprintf(m.user, sizeof(m.user), "%s", s->user);
+	snprintf(m.sender, sizeof(m.sender), "%s", s->sender_raw);
+	m.nrcpt = s->nrcpt;
+	snprintf(m.client, sizeof(m.client), "%s", s->client);
+	m.arrival = now;
+	m.held = held;
+	m.state = STORE_QUEUED;
+	m.recorded = now;
+	if (held)
+		(void) storeq_msg_sync(sg->storeq, &m);
+	else
+		(void) storeq_msg(sg->storeq, &m);
+}
+
+/* log_decision - the decision line, queue ID first */
+static void
+log_decision(const char *qid, const char *what, const struct session *s,
+    const struct policy_decision *d)
+{
+	char win[32];
+	ESC(euser);
+	ESC(esender);
+	ESC(eclient);
+
+	escape_value(euser, sizeof(euser), s->user);
+	escape_value(esender, sizeof(esender), s->sender_raw);
+	escape_value(eclient, sizeof(eclient), s->client);
+	if (d->limit == LIMIT_NONE || d->limit == LIMIT_FLAGGED ||
+	    d->limit == LIMIT_SENDER_MISMATCH) {
+		log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s%s%s",
+		    qid, what, euser, esender, s->nrcpt, eclient,
+		    d->limit == LIMIT_NONE ? "" : " limit=",
+		    d->limit == LIMIT_NONE ? "" : policy_limit_name(d->limit));
+		return;
+	}
+	duration_format(d->window, win, sizeof(win));
+	log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s limit=%s "
+	    "count=%u max=%u%s%s", qid, what, euser, esender, s->nrcpt,
+	    eclient, policy_limit_name(d->limit), d->count, d->max,
+	    d->window ? " window=" : "", d->window ? win : "");
+}
+
+/* flag_now - the account crossed a limit: latch, log, persist */
+static void
+flag_now(const char *qid, const struct session *s,
+    const struct policy_decision *d, time_t now)
+{
+	struct account_flag f;
+	char win[32];
+	ESC(euser);
+	ESC(eclient);
+
+	f.at = now;
+	f.limit = d->limit;
+	f.count = d->count;
+	f.max = d->max;
+	f.window = d->window;
+	escape_value(euser, sizeof(euser), s->user);
+	escape_value(eclient, sizeof(eclient), s->client);
+	duration_format(d->window, win, sizeof(win));
+	daemon_count(CNT_FLAGGED, 1);
+	log_info("%s: flag: user=%s limit=%s count=%u max=%u window=%s "
+	    "client=%s", qid, euser, policy_limit_name(d->limit), d->count,
+	    d->max, win, eclient);
+	if (daemon_flag(s->user, &f, NULL, "policy", s->client, qid) != 0 &&
+	    s->conf->hold_queued_on_flag)
+		control_contain(s->user);
+}
+
+/* cb_eom - the message is complete: decide */
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct accounts_txn t;
+	struct policy_decision d;
+	char qid[64];
+	const char *i;
+	time_t now;
+
+	if (s == NULL || !s->auth)
+		return SMFIS_CONTINUE;
+	i = smfi_getsymval(ctx, (char *) "i");
+	if (i == NULL || escape_value(qid, sizeof(qid), i) >= sizeof(qid))
+		snprintf(qid, sizeof(qid), "NOQUEUE");
+	t.user = s->user;
+	t.sender = s->sender;
+	t.sender_ok = s->sender_ok;
+	t.nrcpt = s->nrcpt;
+	t.net = s->net;
+	t.have_net = s->have_net;
+	now = time(NULL);
+	if (accounts_eom(sg->accounts, s->conf, &t, now, &d) == -1) {
+		log_warnx("%s: cannot track user: out of memory", qid);
+		return fail(s->conf);
+	}
+	if (d.monitor) {
+		daemon_count(CNT_WOULD_HOLD, 1);
+		log_decision(qid, "would-hold", s, &d);
+	} else if (d.action == ACTION_HOLD) {
+		if (smfi_quarantine(ctx, (char *) "saslguard: account over "
+		    "limit") != MI_SUCCESS) {
+			log_warnx("%s: quarantine failed; refusing the message "
+			    "for now", qid);
+			(void) smfi_setreply(ctx, (char *) "451",
+			    (char *) "4.7.1", (char *) "Try again later");
+			log_decision(qid, "tempfail", s, &d);
+			if (d.flag)
+				flag_now(qid, s, &d, now);
+			return SMFIS_TEMPFAIL;
+		}
+		daemon_count(CNT_HELD, 1);
+		log_decision(qid, "hold", s, &d);
+		if (d.flag)
+			flag_now(qid, s, &d, now);
+	} else {
+		daemon_count(CNT_PASSED, 1);
+		log_decision(qid, "pass", s, &d);
+	}
+	record(s, i != NULL ? i : "", d.action == ACTION_HOLD, now);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_abort - the transaction was aborted: forget it */
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		session_reset(s);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_close - the connection ends */
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s != NULL) {
+		(void) smfi_setpriv(ctx, NULL);
+		session_destroy(s);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc filter = {
+	.xxfi_name = (char *) "saslguard",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_connect = cb_connect,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+/* callbacks_filter - the filter description for smfi_register() */
+struct smfiDesc *
+callbacks_filter(void)
+{
+	return &filter;
+}

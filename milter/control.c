@@ -1,0 +1,974 @@
+/*
+ * control.c - the control socket: peer check, dispatch table, commands
+ *
+ * Commands (doc/control-protocol.md):
+ *   list                      flagged accounts
+ *   show USER                 flag, window counts against limits, networks,
+ *                             senders, queued mail
+ *   flag USER [REASON]        flag by hand (and hold its queued mail)
+ *   unflag USER
+ *   queue USER                the account's mail in any Postfix queue
+ *   delete USER [--dry-run]   delete all of it, in every queue
+ *   release USER [--dry-run]  release its held mail for delivery
+ *   stats                     counters
+ *   reload                    read the config file again
+ *
+ * Every command that changes something is logged with the peer's uid.
+ *
+ * Thread safety: one thread per client; shared state is locked by the
+ * modules it lives in.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "control.h"
+#include "ctlproto.h"
+#include "daemon.h"
+#include "duration.h"
+#include "escape.h"
+#include "log.h"
+#include "netaddr.h"
+#include "policy.h"
+#include "queuetool.h"
+#include "usermail.h"
+
+struct client {
+	int   fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+struct command {
+	const char *name;
+	int         minargs;
+	int         maxargs;
+	int (*fn)(struct client *, const struct ctl_request *);
+};
+
+static int ctl_fd = -1;
+static char *ctl_path;		/* owned */
+static pthread_t ctl_thread;
+static int ctl_running;
+static unsigned ctl_clients;	/* atomic */
+
+/* send_all - write a whole reply line */
+static int
+send_all(int fd, const char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = send(fd, p, n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t) r;
+	}
+	return 0;
+}
+
+/* reply_line - finish l and send it */
+static int
+reply_line(struct client *cl, struct ctl_line *l)
+{
+	const char *t;
+	size_t n;
+
+	t = ctl_line_end(l, &n);
+	return send_all(cl->fd, t, n);
+}
+
+/* reply_err - an err line */
+static int
+reply_err(struct client *cl, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+reply_err(struct client *cl, const char *code, const char *fmt, ...)
+{
+	struct ctl_line l;
+	char msg[1024];
+	const char *t;
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	t = ctl_line_err(&l, code, msg, &n);
+	return send_all(cl->fd, t, n);
+}
+
+/* reply_ok - an ok line without fields */
+static int
+reply_ok(struct client *cl)
+{
+	struct ctl_line l;
+
+	ctl_line_init(&l, CTL_OK);
+	return reply_line(cl, &l);
+}
+
+/* canon_user - a user argument, lower-cased, or -1 with a reply sent */
+static int
+canon_user(struct client *cl, const char *arg, char *out, size_t len)
+{
+	size_t i;
+
+	if (!addr_valid_user(arg) || strlen(arg) >= len) {
+		reply_err(cl, CTL_E_BAD_USER, "not a valid user name");
+		return -1;
+	}
+	for (i = 0; arg[i] != '\0'; i++)
+		out[i] = (arg[i] >= 'A' && arg[i] <= 'Z') ? (char) (arg[i] + 32) :
+		    arg[i];
+	out[i] = '\0';
+	return 0;
+}
+
+/* log_action - one line per operator action, for the audit */
+static void
+log_action(const struct client *cl, const char *action, const char *user,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+log_action(const struct client *cl, const char *action, const char *user,
+    const char *fmt, ...)
+{
+	char euser[3 * 321], rest[512] = "";
+	va_list ap;
+
+	escape_value(euser, sizeof(euser), user);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(rest, sizeof(rest), fmt, ap);
+		va_end(ap);
+	}
+	log_info("control: uid=%lu action=%s user=%s%s%s",
+	    (unsigned long) cl->uid, action, euser, rest[0] ? " " : "", rest);
+}
+
+/* held_now - the account's messages in the hold queue now; -1 on error */
+static long
+held_now(const char *user)
+{
+	struct usermail um;
+	char err[256];
+	size_t i;
+	long n = 0;
+
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
+		return -1;
+	for (i = 0; i < um.n; i++)
+		if (strcmp(um.msgs[i].queue_name, "hold") == 0)
+			n++;
+	usermail_free(&um);
+	return n;
+}
+
+/* flag_row - the fields of one flagged account */
+static void
+flag_fields(struct ctl_line *l, const char *user, const struct account_flag *f,
+    int with_user)
+{
+	struct store_flag sf;
+	char err[256], win[32], reason[512];
+	int have;
+
+	pthread_mutex_lock(&sg->reader_lock);
+	have = store_flag_get(sg->reader, user, &sf, err, sizeof(err)) == 1;
+	pthread_mutex_unlock(&sg->reader_lock);
+	if (with_user)
+		ctl_line_add_str(l, "user", user);
+	ctl_line_add_time(l, "flagged_at", f->at);
+	ctl_line_add_str(l, "limit", policy_limit_name(f->limit));
+	ctl_line_add_u64(l, "count", f->count);
+	ctl_line_add_u64(l, "max", f->max);
+	duration_format(f->window, win, sizeof(win));
+	ctl_line_add_str(l, "window", f->window ? win : "");
+	if (have && sf.reason[0] != '\0')
+		snprintf(reason, sizeof(reason), "%s", sf.reason);
+	else if (f->limit == LIMIT_SENDER_MISMATCH)
+		snprintf(reason, sizeof(reason), "sender_mismatch");
+	else if (f->window)
+		snprintf(reason, sizeof(reason), "%s %u > %u in %s",
+		    policy_limit_name(f->limit), f->count, f->max, win);
+	else if (f->max)
+		snprintf(reason, sizeof(reason), "%s %u > %u",
+		    policy_limit_name(f->limit), f->count, f->max);
+	else
+		snprintf(reason, sizeof(reason), "%s", policy_limit_name(f->limit));
+	ctl_line_add_str(l, "reason", reason);
+	ctl_line_add_str(l, "source", have ? sf.source : "");
+	ctl_line_add_str(l, "client", have ? sf.client : "");
+}
+
+static int
+cmd_list(struct client *cl, const struct ctl_request *r)
+{
+	struct account_flagged *v;
+	struct ctl_line l;
+	size_t n, i;
+	long held;
+
+	(void) r;
+	if (accounts_list_flagged(sg->accounts, &v, &n) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "out of memory");
+	for (i = 0; i < n; i++) {
+		ctl_line_init(&l, CTL_ROW);
+		flag_fields(&l, v[i].user, &v[i].flag, 1);
+		held = held_now(v[i].user);
+		if (held >= 0)
+			ctl_line_add_u64(&l, "held", (uint64_t) held);
+		else
+			ctl_line_add_str(&l, "held", "unknown");
+		if (reply_line(cl, &l) == -1) {
+			free(v);
+			return -1;
+		}
+	}
+	free(v);
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_u64(&l, "flagged", n);
+	return reply_line(cl, &l);
+}
+
+/* limit_fields - used/max/window of one limit */
+static void
+limit_fields(struct ctl_line *l, const char *name, uint32_t used,
+    const struct limit *lim)
+{
+	char key[64], win[32];
+
+	snprintf(key, sizeof(key), "%s", name);
+	ctl_line_add_u64(l, key, used);
+	snprintf(key, sizeof(key), "%s_max", name);
+	ctl_line_add_u64(l, key, lim->max);
+	snprintf(key, sizeof(key), "%s_window", name);
+	duration_format(lim->window, win, sizeof(win));
+	ctl_line_add_str(l, key, win);
+}
+
+/* queue_rows - one row per queued message */
+static int
+queue_rows(struct client *cl, const struct usermail *um)
+{
+	struct ctl_line l;
+	size_t i;
+
+	for (i = 0; i < um->n; i++) {
+		ctl_line_init(&l, CTL_ROW);
+		ctl_line_add_str(&l, "type", "message");
+		ctl_line_add_str(&l, "queue_id", um->msgs[i].queue_id);
+		ctl_line_add_str(&l, "queue", um->msgs[i].queue_name);
+		ctl_line_add_str(&l, "sender", um->msgs[i].sender);
+		ctl_line_add_u64(&l, "recipients", um->msgs[i].nrcpt);
+		ctl_line_add_time(&l, "arrival", um->msgs[i].arrival);
+		ctl_line_add_u64(&l, "size", um->msgs[i].size);
+		if (reply_line(cl, &l) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_show(struct client *cl, const struct ctl_request *r)
+{
+	struct account_view v;
+	struct usermail um;
+	const struct limits *lim;
+	char *const *senders;
+	struct ctl_line l;
+	struct conf *c;
+	char user[ADDR_MAX + 1], net[64], err[256];
+	size_t nsenders, i;
+	uint32_t held = 0;
+	int rc = 0;
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	c = daemon_conf();
+	accounts_view(sg->accounts, c, user, time(NULL), &v);
+	lim = conf_account(c, user, &senders, &nsenders);
+	ctl_line_init(&l, CTL_ROW);
+	ctl_line_add_str(&l, "type", "account");
+	ctl_line_add_str(&l, "user", user);
+	ctl_line_add_str(&l, "flagged", v.flagged ? "yes" : "no");
+	if (v.flagged)
+		flag_fields(&l, user, &v.flag, 0);
+	limit_fields(&l, "messages", v.messages, &lim->messages);
+	limit_fields(&l, "recipients", v.recipients, &lim->recipients);
+	limit_fields(&l, "client_addresses", v.networks,
+	    &lim->client_addresses);
+	ctl_line_add_u64(&l, "recipients_per_message_max",
+	    lim->recipients_per_message);
+	ctl_line_add_str(&l, "sender_mismatch",
+	    lim->sender_mismatch ? "on" : "off");
+	if (v.known)
+		ctl_line_add_time(&l, "last_seen", v.last_seen);
+	pthread_mutex_lock(&sg->reader_lock);
+	(void) store_held_count(sg->reader, user, &held, err, sizeof(err));
+	pthread_mutex_unlock(&sg->reader_lock);
+	ctl_line_add_u64(&l, "held_recorded", held);
+	if (reply_line(cl, &l) == -1) {
+		conf_unref(c);
+		return -1;
+	}
+	for (i = 0; i < v.nnets && rc == 0; i++) {
+		netaddr_format(v.nets[i].key, c->ipv4_prefix, c->ipv6_prefix,
+		    net, sizeof(net));
+		ctl_line_init(&l, CTL_ROW);
+		ctl_line_add_str(&l, "type", "network");
+		ctl_line_add_str(&l, "network", net);
+		ctl_line_add_time(&l, "last_seen", (time_t) v.nets[i].seen);
+		rc = reply_line(cl, &l);
+	}
+	for (i = 0; i < v.nsenders && rc == 0; i++) {
+		ctl_line_init(&l, CTL_ROW);
+		ctl_line_add_str(&l, "type", "sender");
+		ctl_line_add_str(&l, "sender", v.senders[i]);
+		rc = reply_line(cl, &l);
+	}
+	conf_unref(c);
+	if (rc == -1)
+		return -1;
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
+	rc = queue_rows(cl, &um);
+	usermail_free(&um);
+	return rc == -1 ? -1 : reply_ok(cl);
+}
+
+/* contain_thread - hold the queued mail of one user */
+static void *
+contain_thread(void *arg)
+{
+	char *user = arg, euser[3 * 321], err[256];
+	const char **ids;
+	struct usermail um;
+	unsigned long done = 0;
+	size_t i, n = 0;
+
+	escape_value(euser, sizeof(euser), user);
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1) {
+		log_warnx("contain: user=%s: %s", euser, err);
+		free(user);
+		return NULL;
+	}
+	if ((ids = calloc(um.n + 1, sizeof(*ids))) != NULL) {
+		for (i = 0; i < um.n; i++)
+			if (strcmp(um.msgs[i].queue_name, "hold") != 0)
+				ids[n++] = um.msgs[i].queue_id;
+		if (n > 0 && queuetool_apply(QUEUE_HOLD, NULL, ids, n, &done,
+		    err, sizeof(err)) == -1)
+			log_warnx("contain: user=%s: %s", euser, err);
+		else if (n > 0)
+			log_info("contain: user=%s action=hold held=%lu", euser,
+			    done);
+		free(ids);
+	}
+	usermail_free(&um);
+	free(user);
+	return NULL;
+}
+
+/* control_contain - hold the queued mail of user, in the background */
+void
+control_contain(const char *user)
+{
+	pthread_t t;
+	char *u;
+
+	if ((u = strdup(user)) == NULL)
+		return;
+	if (pthread_create(&t, NULL, contain_thread, u) != 0) {
+		free(u);
+		return;
+	}
+	pthread_detach(t);
+}
+
+static int
+cmd_flag(struct client *cl, const struct ctl_request *r)
+{
+	struct account_flag f;
+	struct conf *c;
+	char user[ADDR_MAX + 1], reason[256] = "flagged by operator";
+	int rc;
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	if (r->argc > 1)
+		snprintf(reason, sizeof(reason), "%s", r->argv[1]);
+	memset(&f, 0, sizeof(f));
+	f.at = time(NULL);
+	f.limit = LIMIT_OPERATOR;
+	rc = daemon_flag(user, &f, reason, "operator", NULL, NULL);
+	if (rc == -1 && !accounts_flagged_p(sg->accounts, user))
+		return reply_err(cl, CTL_E_INTERNAL, "cannot flag");
+	log_action(cl, "flag", user, "new=%s", rc == 0 ? "no" : "yes");
+	c = daemon_conf();
+	if (rc != 0 && c->hold_queued_on_flag)
+		control_contain(user);
+	conf_unref(c);
+	{
+		struct ctl_line l;
+
+		ctl_line_init(&l, CTL_OK);
+		ctl_line_add_str(&l, "user", user);
+		ctl_line_add_str(&l, "already", rc == 0 ? "yes" : "no");
+		if (rc == -1)
+			ctl_line_add_str(&l, "stored", "later");
+		return reply_line(cl, &l);
+	}
+}
+
+static int
+cmd_unflag(struct client *cl, const struct ctl_request *r)
+{
+	char user[ADDR_MAX + 1];
+	struct ctl_line l;
+	int rc;
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	if (!accounts_flagged_p(sg->accounts, user))
+		return reply_err(cl, CTL_E_NOT_FOUND, "%s is not flagged", user);
+	if ((rc = daemon_unflag(user)) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "the store failed; the "
+		    "flag is cleared in memory but may return after a restart");
+	log_action(cl, "unflag", user, NULL);
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_str(&l, "user", user);
+	return reply_line(cl, &l);
+}
+
+static int
+cmd_queue(struct client *cl, const struct ctl_request *r)
+{
+	struct usermail um;
+	struct ctl_line l;
+	char user[ADDR_MAX + 1], err[256];
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
+	if (queue_rows(cl, &um) == -1) {
+		usermail_free(&um);
+		return -1;
+	}
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_str(&l, "user", user);
+	ctl_line_add_u64(&l, "messages", um.n);
+	ctl_line_add_u64(&l, "stale_ids", um.stale);
+	usermail_free(&um);
+	return reply_line(cl, &l);
+}
+
+/* per_queue - counts of um's messages per queue name, for one op */
+struct per_queue {
+	unsigned long hold, incoming, active, deferred, other;
+};
+
+static void
+count_queue(struct per_queue *pq, const char *q)
+{
+	if (strcmp(q, "hold") == 0)
+		pq->hold++;
+	else if (strcmp(q, "incoming") == 0)
+		pq->incoming++;
+	else if (strcmp(q, "active") == 0)
+		pq->active++;
+	else if (strcmp(q, "deferred") == 0)
+		pq->deferred++;
+	else
+		pq->other++;
+}
+
+static void
+add_per_queue(struct ctl_line *l, const struct per_queue *pq)
+{
+	ctl_line_add_u64(l, "hold", pq->hold);
+	ctl_line_add_u64(l, "incoming", pq->incoming);
+	ctl_line_add_u64(l, "active", pq->active);
+	ctl_line_add_u64(l, "deferred", pq->deferred);
+	if (pq->other)
+		ctl_line_add_u64(l, "other", pq->other);
+}
+
+/* dry_run - 1 when the optional second argument asks for it */
+static int
+dry_run(const struct ctl_request *r, int *bad)
+{
+	*bad = 0;
+	if (r->argc < 2)
+		return 0;
+	if (strcmp(r->argv[1], "--dry-run") == 0 ||
+	    strcmp(r->argv[1], "-n") == 0)
+		return 1;
+	*bad = 1;
+	return 0;
+}
+
+/* mark - record the new state of the IDs in the store */
+static void
+mark(const char *user, const char *const *ids, size_t n, int state)
+{
+	char err[256], euser[3 * 321];
+	uint32_t changed;
+
+	pthread_mutex_lock(&sg->reader_lock);
+	if (store_msgs_mark(sg->reader, user, ids, n, state, &changed, err,
+	    sizeof(err)) == -1) {
+		escape_value(euser, sizeof(euser), user);
+		log_warnx("store: user=%s: %s", euser, err);
+	}
+	pthread_mutex_unlock(&sg->reader_lock);
+}
+
+static int
+cmd_delete(struct client *cl, const struct ctl_request *r)
+{
+	struct per_queue pq = { 0, 0, 0, 0, 0 };
+	struct usermail um;
+	struct ctl_line l;
+	const char **ids;
+	char user[ADDR_MAX + 1], err[256];
+	unsigned long done = 0;
+	size_t i;
+	int dry, bad;
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	dry = dry_run(r, &bad);
+	if (bad)
+		return reply_err(cl, CTL_E_USAGE, "usage: delete USER [--dry-run]");
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
+	if ((ids = calloc(um.n + 1, sizeof(*ids))) == NULL) {
+		usermail_free(&um);
+		return reply_err(cl, CTL_E_INTERNAL, "out of memory");
+	}
+	for (i = 0; i < um.n; i++) {
+		ids[i] = um.msgs[i].queue_id;
+		count_queue(&pq, um.msgs[i].queue_name);
+	}
+	if (dry) {
+		if (queue_rows(cl, &um) == -1)
+			goto fail;
+	} else if (um.n > 0) {
+		if (queuetool_apply(QUEUE_DELETE, NULL, ids, um.n, &done, err,
+		    sizeof(err)) == -1) {
+			free(ids);
+			usermail_free(&um);
+			return reply_err(cl, CTL_E_INTERNAL, "postsuper: %s", err);
+		}
+		mark(user, ids, um.n, STORE_DELETED);
+		log_action(cl, "delete", user, "deleted=%lu hold=%lu "
+		    "incoming=%lu active=%lu deferred=%lu", done, pq.hold,
+		    pq.incoming, pq.active, pq.deferred);
+	}
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_str(&l, "user", user);
+	ctl_line_add_u64(&l, dry ? "would_delete" : "deleted",
+	    dry ? um.n : done);
+	add_per_queue(&l, &pq);
+	ctl_line_add_str(&l, "dry_run", dry ? "yes" : "no");
+	free(ids);
+	usermail_free(&um);
+	return reply_line(cl, &l);
+fail:
+	free(ids);
+	usermail_free(&um);
+	return -1;
+}
+
+static int
+cmd_release(struct client *cl, const struct ctl_request *r)
+{
+	struct usermail um;
+	struct ctl_line l;
+	struct conf *c;
+	const char **fresh, **old;
+	char user[ADDR_MAX + 1], err[256];
+	unsigned long d1 = 0, d2 = 0;
+	size_t i, nf = 0, no = 0;
+	time_t now = time(NULL), age;
+	int dry, bad, rc = 0;
+
+	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
+		return 0;
+	dry = dry_run(r, &bad);
+	if (bad)
+		return reply_err(cl, CTL_E_USAGE,
+		    "usage: release USER [--dry-run]");
+	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
+		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
+	fresh = calloc(um.n + 1, sizeof(*fresh));
+	old = calloc(um.n + 1, sizeof(*old));
+	if (fresh == NULL || old == NULL) {
+		free(fresh);
+		free(old);
+		usermail_free(&um);
+		return reply_err(cl, CTL_E_INTERNAL, "out of memory");
+	}
+	c = daemon_conf();
+	age = (time_t) c->release_requeue_age;
+	conf_unref(c);
+	for (i = 0; i < um.n; i++) {
+		if (strcmp(um.msgs[i].queue_name, "hold") != 0)
+			continue;
+		/* long-held mail is requeued, or it would bounce at once */
+		if (now - um.msgs[i].arrival > age)
+			old[no++] = um.msgs[i].queue_id;
+		else
+			fresh[nf++] = um.msgs[i].queue_id;
+	}
+	if (dry) {
+		for (i = 0; i < um.n && rc == 0; i++)
+			if (strcmp(um.msgs[i].queue_name, "hold") == 0) {
+				ctl_line_init(&l, CTL_ROW);
+				ctl_line_add_str(&l, "queue_id",
+				    um.msgs[i].queue_id);
+				ctl_line_add_str(&l, "method",
+				    now - um.msgs[i].arrival > age ? "requeue" :
+				    "release");
+				rc = reply_line(cl, &l);
+			}
+	} else {
+		if (nf > 0 && queuetool_apply(QUEUE_RELEASE, "hold", fresh, nf,
+		    &d1, err, sizeof(err)) == -1)
+			rc = -2;
+		if (rc == 0 && no > 0 && queuetool_apply(QUEUE_REQUEUE, "hold",
+		    old, no, &d2, err, sizeof(err)) == -1)
+			rc = -2;
+		if (d1 + d2 > 0 || rc == 0) {
+			mark(user, fresh, nf, STORE_RELEASED);
+			mark(user, old, no, STORE_RELEASED);
+			log_action(cl, "release", user, "released=%lu "
+			    "requeued=%lu", d1, d2);
+		}
+	}
+	free(fresh);
+	free(old);
+	usermail_free(&um);
+	if (rc == -1)
+		return -1;
+	if (rc == -2)
+		return reply_err(cl, CTL_E_INTERNAL, "postsuper: %s", err);
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_str(&l, "user", user);
+	ctl_line_add_u64(&l, dry ? "would_release" : "released",
+	    dry ? nf + no : d1 + d2);
+	ctl_line_add_u64(&l, "requeued", dry ? no : d2);
+	ctl_line_add_str(&l, "dry_run", dry ? "yes" : "no");
+	return reply_line(cl, &l);
+}
+
+static int
+cmd_stats(struct client *cl, const struct ctl_request *r)
+{
+	struct ctl_line l;
+	struct conf *c;
+	uint64_t pending, written, failed, dropped;
+	size_t tracked, flagged;
+	int k;
+
+	(void) r;
+	accounts_count(sg->accounts, &tracked, &flagged);
+	storeq_stats(sg->storeq, &pending, &written, &failed, &dropped);
+	c = daemon_conf();
+	ctl_line_init(&l, CTL_OK);
+	ctl_line_add_str(&l, "version", PACKAGE_VERSION);
+	ctl_line_add_str(&l, "mode", c->mode == MODE_MONITOR ? "monitor" :
+	    "enforce");
+	conf_unref(c);
+	ctl_line_add_u64(&l, "uptime", (uint64_t) (time(NULL) - sg->started));
+	for (k = 0; k < CNT_MAX_; k++)
+		ctl_line_add_u64(&l, daemon_counter_name(k),
+		    daemon_counter(k));
+	ctl_line_add_u64(&l, "tracked_users", tracked);
+	ctl_line_add_u64(&l, "flagged_accounts", flagged);
+	ctl_line_add_u64(&l, "store_pending", pending);
+	ctl_line_add_u64(&l, "store_written", written);
+	ctl_line_add_u64(&l, "store_failed", failed);
+	ctl_line_add_u64(&l, "store_dropped", dropped);
+	return reply_line(cl, &l);
+}
+
+static int
+cmd_reload(struct client *cl, const struct ctl_request *r)
+{
+	char err[4096];
+
+	(void) r;
+	if (daemon_reload(err, sizeof(err)) == -1) {
+		log_warnx("reload: keeping the running configuration: %s", err);
+		return reply_err(cl, CTL_E_INTERNAL, "%s", err);
+	}
+	log_action(cl, "reload", "-", NULL);
+	return reply_ok(cl);
+}
+
+static const struct command commands[] = {
+	{ "list", 0, 0, cmd_list },
+	{ "show", 1, 1, cmd_show },
+	{ "flag", 1, 2, cmd_flag },
+	{ "unflag", 1, 1, cmd_unflag },
+	{ "queue", 1, 1, cmd_queue },
+	{ "delete", 1, 2, cmd_delete },
+	{ "release", 1, 2, cmd_release },
+	{ "stats", 0, 0, cmd_stats },
+	{ "reload", 0, 0, cmd_reload },
+};
+
+/* dispatch - run one request; -1 when the client is gone */
+static int
+dispatch(struct client *cl, const struct ctl_request *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(r->cmd, commands[i].name) != 0)
+			continue;
+		if (r->argc < commands[i].minargs ||
+		    r->argc > commands[i].maxargs)
+			return reply_err(cl, CTL_E_USAGE,
+			    "wrong number of arguments for %s", r->cmd);
+		return commands[i].fn(cl, r);
+	}
+	return reply_err(cl, CTL_E_UNKNOWN, "unknown command");
+}
+
+/* allowed - may this peer use the socket? */
+static int
+allowed(const struct client *cl, const struct conf *c)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	gid_t groups[256];
+	int ngroups = 256, i;
+	size_t k;
+
+	if (cl->uid == 0)
+		return 1;
+	for (k = 0; k < c->ncontrol_uids; k++)
+		if (c->control_uids[k] == cl->uid)
+			return 1;
+	for (k = 0; k < c->ncontrol_gids; k++)
+		if (c->control_gids[k] == cl->gid)
+			return 1;
+	if (c->ncontrol_gids == 0 ||
+	    getpwuid_r(cl->uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+		return 0;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) == -1)
+		return 0;
+	for (i = 0; i < ngroups; i++)
+		for (k = 0; k < c->ncontrol_gids; k++)
+			if (groups[i] == c->control_gids[k])
+				return 1;
+	return 0;
+}
+
+/* client_thread - serve one client until it leaves or idles out */
+static void *
+client_thread(void *arg)
+{
+	struct client *cl = arg;
+	struct ctl_request *req;
+	struct conf *c;
+	char buf[CTL_LINE_MAX], err[256], *nl;
+	size_t have = 0;
+	ssize_t n;
+	int overlong = 0;
+
+	c = daemon_conf();
+	if (!allowed(cl, c)) {
+		log_warnx("control: uid=%lu pid=%ld refused: not allowed",
+		    (unsigned long) cl->uid, (long) cl->pid);
+		reply_err(cl, CTL_E_DENIED, "uid %lu is not allowed to use "
+		    "the control socket", (unsigned long) cl->uid);
+		conf_unref(c);
+		goto out;
+	}
+	conf_unref(c);
+	if (send_all(cl->fd, CTL_GREETING "\n", sizeof(CTL_GREETING)) == -1 ||
+	    (req = malloc(sizeof(*req))) == NULL)
+		goto out;
+	for (;;) {
+		if ((nl = memchr(buf, '\n', have)) != NULL) {
+			size_t len = (size_t) (nl - buf) + 1;
+
+			if (overlong) {
+				overlong = 0;
+				reply_err(cl, CTL_E_TOO_LONG, "request line "
+				    "longer than %d bytes", CTL_LINE_MAX);
+			} else if (ctl_request_parse(buf, len, req, err,
+			    sizeof(err)) == -1) {
+				if (reply_err(cl, req->errcode ? req->errcode :
+				    CTL_E_SYNTAX, "%s", err) == -1)
+					break;
+			} else if (dispatch(cl, req) == -1)
+				break;
+			memmove(buf, buf + len, have - len);
+			have -= len;
+			continue;
+		}
+		if (have == sizeof(buf)) {
+			overlong = 1;	/* drop until the next newline */
+			have = 0;
+		}
+		n = recv(cl->fd, buf + have, sizeof(buf) - have, 0);
+		if (n <= 0)
+			break;		/* gone, error, or idle timeout */
+		have += (size_t) n;
+	}
+	free(req);
+out:
+	close(cl->fd);
+	free(cl);
+	__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* accept_thread - accept clients, check credentials, hand each a thread */
+static void *
+accept_thread(void *arg)
+{
+	struct pollfd p;
+	struct ucred cred;
+	struct timeval tv = { CONTROL_IDLE, 0 };
+	socklen_t sl;
+	struct client *cl;
+	pthread_t t;
+	int fd;
+
+	(void) arg;
+	p.fd = ctl_fd;
+	p.events = POLLIN;
+	while (__atomic_load_n(&ctl_running, __ATOMIC_RELAXED)) {
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		if ((fd = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		sl = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1) {
+			close(fd);
+			continue;
+		}
+		(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (__atomic_add_fetch(&ctl_clients, 1, __ATOMIC_RELAXED) >
+		    CONTROL_CLIENTS) {
+			static const char busy[] = "err busy too%20many%20clients\n";
+
+			(void) send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
+			close(fd);
+			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if ((cl = malloc(sizeof(*cl))) == NULL) {
+			close(fd);
+			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		cl->fd = fd;
+		cl->uid = cred.uid;
+		cl->gid = cred.gid;
+		cl->pid = cred.pid;
+		if (pthread_create(&t, NULL, client_thread, cl) != 0) {
+			close(fd);
+			free(cl);
+			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+/* control_start - open the socket and start the accept thread */
+int
+control_start(const struct conf *c, char *err, size_t len)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+
+	if (c->control_socket == NULL)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    c->control_socket) >= (int) sizeof(sun.sun_path)) {
+		snprintf(err, len, "control_socket %s: path too long",
+		    c->control_socket);
+		return -1;
+	}
+	if ((ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, len, "control socket: %s", strerror(errno));
+		return -1;
+	}
+	(void) unlink(c->control_socket);
+	old = umask(0777 & ~c->control_socket_mode);
+	if (bind(ctl_fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, len, "bind %s: %s", c->control_socket,
+		    strerror(errno));
+		close(ctl_fd);
+		ctl_fd = -1;
+		return -1;
+	}
+	umask(old);
+	if (chmod(c->control_socket, c->control_socket_mode) == -1 ||
+	    listen(ctl_fd, 16) == -1) {
+		snprintf(err, len, "control socket %s: %s", c->control_socket,
+		    strerror(errno));
+		close(ctl_fd);
+		ctl_fd = -1;
+		return -1;
+	}
+	if ((ctl_path = strdup(c->control_socket)) == NULL) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	ctl_running = 1;
+	if (pthread_create(&ctl_thread, NULL, accept_thread, NULL) != 0) {
+		snprintf(err, len, "cannot start the control thread");
+		return -1;
+	}
+	return 0;
+}
+
+/* control_stop - stop accepting and remove the socket */
+void
+control_stop(void)
+{
+	if (ctl_fd == -1)
+		return;
+	__atomic_store_n(&ctl_running, 0, __ATOMIC_RELAXED);
+	pthread_join(ctl_thread, NULL);
+	close(ctl_fd);
+	ctl_fd = -1;
+	if (ctl_path != NULL)
+		(void) unlink(ctl_path);
+	free(ctl_path);
+	ctl_path = NULL;
+}

@@ -1,0 +1,128 @@
+/*
+ * daemon.c - the daemon's shared state
+ *
+ * Thread safety: see daemon.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "escape.h"
+#include "log.h"
+#include "policy.h"
+
+struct daemon *sg;
+
+static const char *const counter_names[CNT_MAX_] = {
+	[CNT_CONNECTIONS] = "connections",
+	[CNT_TRANSACTIONS] = "transactions",
+	[CNT_AUTHENTICATED] = "authenticated",
+	[CNT_PASSED] = "passed",
+	[CNT_HELD] = "held",
+	[CNT_REFUSED] = "refused",
+	[CNT_WOULD_HOLD] = "would_hold",
+	[CNT_FLAGGED] = "flagged_events",
+	[CNT_ERRORS] = "errors",
+};
+
+/* daemon_conf - the current config, pinned */
+struct conf *
+daemon_conf(void)
+{
+	struct conf *c;
+
+	pthread_mutex_lock(&sg->conf_lock);
+	c = conf_ref(sg->conf);
+	pthread_mutex_unlock(&sg->conf_lock);
+	return c;
+}
+
+/* daemon_set_conf - make c current */
+void
+daemon_set_conf(struct conf *c)
+{
+	struct conf *old;
+
+	pthread_mutex_lock(&sg->conf_lock);
+	old = sg->conf;
+	sg->conf = c;
+	pthread_mutex_unlock(&sg->conf_lock);
+	conf_unref(old);
+}
+
+/* daemon_count - add n to a counter */
+void
+daemon_count(enum daemon_counter k, uint64_t n)
+{
+	__atomic_add_fetch(&sg->counters[k], n, __ATOMIC_RELAXED);
+}
+
+/* daemon_counter - read a counter */
+uint64_t
+daemon_counter(enum daemon_counter k)
+{
+	return __atomic_load_n(&sg->counters[k], __ATOMIC_RELAXED);
+}
+
+/* daemon_counter_name - the name of a counter */
+const char *
+daemon_counter_name(enum daemon_counter k)
+{
+	return counter_names[k];
+}
+
+/* daemon_flag - flag user in memory and in the store */
+int
+daemon_flag(const char *user, const struct account_flag *f,
+    const char *reason, const char *source, const char *client,
+    const char *queue_id)
+{
+	struct store_flag sf;
+	char euser[3 * 321];
+	int r;
+
+	if ((r = accounts_flag(sg->accounts, user, f, f->at)) != 1)
+		return r;
+	memset(&sf, 0, sizeof(sf));
+	snprintf(sf.user, sizeof(sf.user), "%s", user);
+	sf.flagged_at = f->at;
+	snprintf(sf.limit, sizeof(sf.limit), "%s", policy_limit_name(f->limit));
+	sf.count = f->count;
+	sf.max = f->max;
+	sf.window = f->window;
+	snprintf(sf.reason, sizeof(sf.reason), "%s", reason ? reason : "");
+	snprintf(sf.source, sizeof(sf.source), "%s", source);
+	snprintf(sf.client, sizeof(sf.client), "%s", client ? client : "");
+	snprintf(sf.queue_id, sizeof(sf.queue_id), "%s",
+	    queue_id ? queue_id : "");
+	if (storeq_flag_put_sync(sg->storeq, &sf) == -1) {
+		escape_value(euser, sizeof(euser), user);
+		log_warnx("store: flag of user=%s not yet written; it holds "
+		    "in memory and will be retried", euser);
+		return -1;
+	}
+	return 1;
+}
+
+/* daemon_unflag - clear user's flag in memory and in the store */
+int
+daemon_unflag(const char *user)
+{
+	int r = accounts_unflag(sg->accounts, user);
+
+	if (storeq_flag_del_sync(sg->storeq, user) == -1)
+		return -1;
+	return r;
+}
+
+/* daemon_reload - load the config file again */
+int
+daemon_reload(char *err, size_t len)
+{
+	struct conf *c;
+
+	if (conf_load(sg->conf_path, &c, err, len) == -1)
+		return -1;
+	daemon_set_conf(c);
+	return 0;
+}

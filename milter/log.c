@@ -1,0 +1,192 @@
+/*
+ * log.c - the daemon's logging: syslog, and standard error in the foreground
+ *
+ * Each line is formatted into a stack buffer first, then handed to
+ * syslog(3) and, in the foreground, written to stderr with one write(2),
+ * so lines from concurrent threads never interleave.
+ *
+ * Thread safety: safe from any thread after log_init().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE 2048
+
+/* errstr - the text of errno e, whichever strerror_r the C library has */
+static const char *
+errstr(int e, char *buf, size_t len)
+{
+#ifdef STRERROR_R_CHAR_P
+	return strerror_r(e, buf, len);
+#else
+	if (strerror_r(e, buf, len) != 0)
+		snprintf(buf, len, "error %d", e);
+	return buf;
+#endif
+}
+
+static int log_stderr;		/* set once in log_init */
+static int log_debug_on;
+static const char *log_ident = "saslguard";
+
+static const struct {
+	const char *name;
+	int         facility;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+/* log_init - ident, facility, copy to stderr */
+int
+log_init(const char *ident, const char *facility, int to_stderr)
+{
+	size_t i;
+	int fac = -1;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (facility != NULL && strcmp(facility, facilities[i].name) == 0)
+			fac = facilities[i].facility;
+	if (facility == NULL)
+		fac = LOG_MAIL;
+	log_ident = ident;
+	log_stderr = to_stderr;
+	closelog();
+	openlog(ident, LOG_PID | LOG_NDELAY, fac == -1 ? LOG_MAIL : fac);
+	return fac == -1 ? -1 : 0;
+}
+
+/* log_set_debug - turn debug lines on or off */
+void
+log_set_debug(int on)
+{
+	log_debug_on = on;
+}
+
+/* vlog - one line to syslog and maybe stderr */
+static void
+vlog(int pri, const char *suffix, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE];
+	int n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t) n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (suffix != NULL && (size_t) n < sizeof(line) - 1) {
+		int m = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
+
+		if (m > 0)
+			n = (size_t) (n + m) >= sizeof(line) ?
+			    (int) sizeof(line) - 1 : n + m;
+	}
+	syslog(pri, "%s", line);
+	if (log_stderr) {
+		char out[LOG_LINE + 64];
+		int k = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_ident,
+		    (long) getpid(), line);
+
+		if (k > 0) {
+			if ((size_t) k >= sizeof(out)) {
+				k = sizeof(out) - 1;
+				out[k - 1] = '\n';
+			}
+			(void) write(STDERR_FILENO, out, (size_t) k);
+		}
+	}
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_debug_on)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char ebuf[256];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, errstr(saved, ebuf, sizeof(ebuf)), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char ebuf[256];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, errstr(saved, ebuf, sizeof(ebuf)), fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* log_ratelimit_ok - 1 when a report may go out now */
+int
+log_ratelimit_ok(struct log_ratelimit *rl, time_t now, unsigned *suppressed)
+{
+	if (rl->last != 0 && now - rl->last < rl->interval) {
+		rl->suppressed++;
+		return 0;
+	}
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->last = now;
+	return 1;
+}

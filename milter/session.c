@@ -1,0 +1,118 @@
+/*
+ * session.c - per-connection and per-message state of one SMTP session
+ *
+ * Thread safety: see session.h.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netaddr.h"
+#include "session.h"
+
+/* session_create - a session pinning c */
+struct session *
+session_create(struct conf *c)
+{
+	struct session *s;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	s->conf = conf_ref(c);
+	s->client[0] = '\0';
+	s->have_net = 0;
+	s->net = 0;
+	s->noreply = 0;
+	session_reset(s);
+	return s;
+}
+
+/* session_destroy - free s and unpin its conf */
+void
+session_destroy(struct session *s)
+{
+	if (s == NULL)
+		return;
+	conf_unref(s->conf);
+	free(s);
+}
+
+/* session_reset - forget the current message */
+void
+session_reset(struct session *s)
+{
+	s->auth = 0;
+	s->user[0] = '\0';
+	s->sender[0] = '\0';
+	s->sender_raw[0] = '\0';
+	s->sender_ok = 0;
+	s->nrcpt = 0;
+}
+
+/* session_set_client - record the client address */
+void
+session_set_client(struct session *s, const struct sockaddr *sa)
+{
+	const void *src = NULL;
+
+	s->client[0] = '\0';
+	s->have_net = 0;
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		src = &((const struct sockaddr_in *) (const void *) sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		src = &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr;
+	if (src == NULL ||
+	    inet_ntop(sa->sa_family, src, s->client, sizeof(s->client)) == NULL) {
+		s->client[0] = '\0';
+		return;
+	}
+	s->have_net = netaddr_key_sa(sa, s->conf->ipv4_prefix,
+	    s->conf->ipv6_prefix, &s->net) == 0;
+}
+
+/* session_set_login - canonical login from {auth_authen} */
+int
+session_set_login(struct session *s, const char *authen)
+{
+	size_t i;
+
+	for (i = 0; authen[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char) authen[i];
+
+		if (i >= ADDR_MAX || ch <= 0x20 || ch == 0x7f)
+			return -1;
+		s->user[i] = (ch >= 'A' && ch <= 'Z') ? (char) (ch + 32) : (char) ch;
+	}
+	if (i == 0)
+		return -1;
+	s->user[i] = '\0';
+	return 0;
+}
+
+/* session_set_sender - sender from MAIL FROM's first argument */
+void
+session_set_sender(struct session *s, const char *arg)
+{
+	const char *in = arg;
+	size_t n;
+
+	n = strlen(in);
+	if (n >= 2 && in[0] == '<' && in[n - 1] == '>') {
+		in++;
+		n -= 2;
+	}
+	if (n > ADDR_MAX)
+		n = ADDR_MAX;
+	memcpy(s->sender_raw, in, n);
+	s->sender_raw[n] = '\0';
+	s->sender_ok = addr_canon(arg, s->conf->strip_tag ?
+	    s->conf->recipient_delimiter : NULL, s->sender,
+	    sizeof(s->sender)) == 0;
+	if (!s->sender_ok)
+		s->sender[0] = '\0';
+}
