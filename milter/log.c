@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,6 +34,8 @@ errstr(int e, char *buf, size_t len)
 }
 
 static int log_stderr;		/* set once in log_init */
+static int log_stamp;		/* prefix stderr lines with time and host */
+static char log_host[256] = "localhost";
 static int log_debug_on;
 static const char *log_ident = "saslguard";
 
@@ -61,6 +64,15 @@ log_init(const char *ident, const char *facility, int to_stderr)
 		fac = LOG_MAIL;
 	log_ident = ident;
 	log_stderr = to_stderr;
+	/*
+	 * Under systemd the journal stamps each line itself; anywhere else a
+	 * copy on stderr gets the classic syslog prefix, so a file of it can
+	 * be read by "saslguardctl audit" like any maillog.
+	 */
+	log_stamp = getenv("JOURNAL_STREAM") == NULL;
+	if (gethostname(log_host, sizeof(log_host)) == -1)
+		snprintf(log_host, sizeof(log_host), "localhost");
+	log_host[sizeof(log_host) - 1] = '\0';
 	closelog();
 	openlog(ident, LOG_PID | LOG_NDELAY, fac == -1 ? LOG_MAIL : fac);
 	return fac == -1 ? -1 : 0;
@@ -94,8 +106,19 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 	}
 	syslog(pri, "%s", line);
 	if (log_stderr) {
-		char out[LOG_LINE + 64];
-		int k = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_ident,
+		char out[LOG_LINE + 384], stamp[64] = "";
+		struct tm tm;
+		time_t now;
+		int k;
+
+		if (log_stamp) {
+			now = time(NULL);
+			if (localtime_r(&now, &tm) != NULL)
+				strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ",
+				    &tm);
+		}
+		k = snprintf(out, sizeof(out), "%s%s%s%s[%ld]: %s\n", stamp,
+		    log_stamp ? log_host : "", log_stamp ? " " : "", log_ident,
 		    (long) getpid(), line);
 
 		if (k > 0) {
