@@ -1,0 +1,658 @@
+/*
+ * test_store.c - tests of the SQLite state store
+ *
+ * Each test works in its own temporary directory.
+ */
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char dir[64];
+static char path[128];
+static char err[512];
+
+static void
+setup(void)
+{
+	int n;
+
+	n = snprintf(dir, sizeof(dir), "/tmp/test_store.XXXXXX");
+	cr_assert(n > 0 && (size_t) n < sizeof(dir));
+	cr_assert_not_null(mkdtemp(dir));
+	n = snprintf(path, sizeof(path), "%s/state.db", dir);
+	cr_assert(n > 0 && (size_t) n < sizeof(path));
+}
+
+static void
+teardown(void)
+{
+	const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+	char        p[160];
+	size_t      i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) <
+		    (int) sizeof(p))
+			(void) unlink(p);
+	}
+	(void) rmdir(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static struct store *
+open_rw(void)
+{
+	struct store *st = NULL;
+
+	cr_assert_eq(store_open(path, 0, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(st);
+	return st;
+}
+
+static struct store *
+open_ro(void)
+{
+	struct store *st = NULL;
+
+	cr_assert_eq(store_open(path, 1, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(st);
+	return st;
+}
+
+static struct store_flag
+make_flag(const char *user, const char *limit, uint32_t count)
+{
+	struct store_flag f;
+
+	memset(&f, 0, sizeof(f));
+	(void) snprintf(f.user, sizeof(f.user), "%s", user);
+	f.flagged_at = 1700000000;
+	(void) snprintf(f.limit, sizeof(f.limit), "%s", limit);
+	f.count = count;
+	f.max = 300;
+	f.window = 3600;
+	(void) snprintf(f.reason, sizeof(f.reason), "over %s", limit);
+	(void) snprintf(f.source, sizeof(f.source), "policy");
+	(void) snprintf(f.client, sizeof(f.client), "203.0.113.9");
+	(void) snprintf(f.queue_id, sizeof(f.queue_id), "4Xk2Lm0ZzQz9vK");
+	return f;
+}
+
+static struct store_msg
+make_msg(const char *qid, const char *user, time_t arrival, int held)
+{
+	struct store_msg m;
+
+	memset(&m, 0, sizeof(m));
+	(void) snprintf(m.queue_id, sizeof(m.queue_id), "%s", qid);
+	(void) snprintf(m.user, sizeof(m.user), "%s", user);
+	(void) snprintf(m.sender, sizeof(m.sender), "%s", user);
+	m.nrcpt = 3;
+	(void) snprintf(m.client, sizeof(m.client), "198.51.100.7");
+	m.arrival = arrival;
+	m.held = held;
+	m.state = STORE_QUEUED;
+	m.recorded = arrival;
+	return m;
+}
+
+/* collects listed messages */
+struct msgs {
+	struct store_msg m[16];
+	size_t           n;
+	size_t           stop_after; /* 0 = never stop */
+};
+
+static int
+collect_msg(const struct store_msg *m, void *arg)
+{
+	struct msgs *c = arg;
+
+	cr_assert_lt(c->n, 16);
+	c->m[c->n++] = *m;
+	return c->stop_after != 0 && c->n >= c->stop_after;
+}
+
+static struct msgs
+list_msgs(struct store *st, const char *user, int held_only, time_t since)
+{
+	struct msgs c;
+
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_msgs_each(st, user, held_only, since, collect_msg,
+			 &c, err, sizeof(err)),
+	    0, "%s", err);
+	return c;
+}
+
+struct users {
+	char   user[8][STORE_USER_SIZE];
+	size_t n;
+};
+
+static int
+collect_flag(const struct store_flag *f, void *arg)
+{
+	struct users *u = arg;
+
+	cr_assert_lt(u->n, 8);
+	(void) snprintf(u->user[u->n++], STORE_USER_SIZE, "%s", f->user);
+	return 0;
+}
+
+Test(store, open_creates_schema_that_rw_and_readonly_handles_accept)
+{
+	struct store *st = open_rw();
+	struct store *ro;
+
+	store_close(st);
+	st = open_rw();
+	ro = open_ro();
+	store_close(ro);
+	store_close(st);
+	store_close(NULL); /* accepted */
+}
+
+Test(store, readonly_open_of_missing_database_fails_and_creates_nothing)
+{
+	struct store *st = NULL;
+	struct stat   sb;
+
+	cr_assert_eq(store_open(path, 1, &st, err, sizeof(err)), -1);
+	cr_assert_null(st);
+	cr_assert_neq(err[0], '\0');
+	cr_assert_eq(stat(path, &sb), -1);
+}
+
+Test(store, open_of_a_file_that_is_not_a_database_fails_with_message)
+{
+	struct store *st = NULL;
+	FILE         *fp;
+
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("this is not an SQLite database, just some text of some length "
+	      "that fills more than the header of one page........\n",
+	    fp);
+	fclose(fp);
+	cr_assert_eq(store_open(path, 0, &st, err, sizeof(err)), -1);
+	cr_assert_null(st);
+	cr_assert_not_null(strstr(err, "not a database"), "%s", err);
+}
+
+Test(store, new_database_and_wal_files_have_mode_0600)
+{
+	struct store     *st;
+	struct store_flag f = make_flag("alice@example.org", "messages", 1);
+	struct stat       sb;
+	char              wal[160];
+	mode_t            old = umask(0);
+
+	st = open_rw();
+	umask(old);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600, "mode %o", sb.st_mode & 07777);
+	cr_assert_lt(
+	    snprintf(wal, sizeof(wal), "%s-wal", path), (int) sizeof(wal));
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_eq(
+	    sb.st_mode & 07777, 0600, "wal mode %o", sb.st_mode & 07777);
+	store_close(st);
+}
+
+Test(store, flag_put_then_get_returns_every_field)
+{
+	struct store     *st = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "recipients", 301);
+	struct store_flag g;
+
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0, "%s", err);
+	memset(&g, 0xff, sizeof(g));
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &g, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_str_eq(g.user, "alice@example.org");
+	cr_assert_eq(g.flagged_at, 1700000000);
+	cr_assert_str_eq(g.limit, "recipients");
+	cr_assert_eq(g.count, 301);
+	cr_assert_eq(g.max, 300);
+	cr_assert_eq(g.window, 3600);
+	cr_assert_str_eq(g.reason, "over recipients");
+	cr_assert_str_eq(g.source, "policy");
+	cr_assert_str_eq(g.client, "203.0.113.9");
+	cr_assert_str_eq(g.queue_id, "4Xk2Lm0ZzQz9vK");
+	store_close(st);
+}
+
+Test(store, flag_get_of_unflagged_user_returns_zero)
+{
+	struct store     *st = open_rw();
+	struct store_flag g;
+
+	cr_assert_eq(
+	    store_flag_get(st, "nobody@example.org", &g, err, sizeof(err)), 0,
+	    "%s", err);
+	store_close(st);
+}
+
+Test(store, flag_put_for_same_user_replaces_the_flag)
+{
+	struct store     *st = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "messages", 101);
+	struct store_flag g;
+	struct users      u = { .n = 0 };
+
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0, "%s", err);
+	f = make_flag("alice@example.org", "operator", 0);
+	(void) snprintf(f.source, sizeof(f.source), "operator");
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &g, err, sizeof(err)), 1);
+	cr_assert_str_eq(g.limit, "operator");
+	cr_assert_str_eq(g.source, "operator");
+	cr_assert_eq(
+	    store_flags_each(st, collect_flag, &u, err, sizeof(err)), 0);
+	cr_assert_eq(u.n, 1);
+	store_close(st);
+}
+
+Test(store, flag_del_removes_flag_and_reports_whether_it_existed)
+{
+	struct store     *st = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "messages", 101);
+	struct store_flag g;
+
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_flag_del(st, "alice@example.org", err, sizeof(err)),
+	    1, "%s", err);
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &g, err, sizeof(err)), 0);
+	cr_assert_eq(store_flag_del(st, "alice@example.org", err, sizeof(err)),
+	    0, "%s", err);
+	store_close(st);
+}
+
+Test(store, flags_each_lists_every_flag_ordered_by_user)
+{
+	struct store     *st = open_rw();
+	struct store_flag f;
+	struct users      u = { .n = 0 };
+
+	f = make_flag("carol@example.org", "messages", 1);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0);
+	f = make_flag("alice@example.org", "messages", 1);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0);
+	f = make_flag("bob@example.org", "cluster", 1);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0);
+	cr_assert_eq(store_flags_each(st, collect_flag, &u, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(u.n, 3);
+	cr_assert_str_eq(u.user[0], "alice@example.org");
+	cr_assert_str_eq(u.user[1], "bob@example.org");
+	cr_assert_str_eq(u.user[2], "carol@example.org");
+	store_close(st);
+}
+
+Test(store, reopen_after_close_keeps_flags_messages_and_baselines)
+{
+	struct store     *st = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "messages", 101);
+	struct store_msg  m[2];
+	struct msgs       c;
+	double            v = 0;
+	time_t            upd = 0;
+
+	m[0] = make_msg("AAA111", "alice@example.org", 1000, 1);
+	m[1] = make_msg("AAA222", "alice@example.org", 1001, 0);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_baseline_put(st, "alice@example.org", "rcpt_day",
+			 42.5, 1002, err, sizeof(err)),
+	    0, "%s", err);
+	store_close(st);
+
+	st = open_rw();
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &f, err, sizeof(err)), 1);
+	cr_assert_eq(f.count, 101);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.m[0].queue_id, "AAA111");
+	cr_assert_eq(c.m[0].held, 1);
+	cr_assert_str_eq(c.m[1].queue_id, "AAA222");
+	cr_assert_eq(store_baseline_get(st, "alice@example.org", "rcpt_day", &v,
+			 &upd, err, sizeof(err)),
+	    1, "%s", err);
+	cr_assert_float_eq(v, 42.5, 1e-9);
+	cr_assert_eq(upd, 1002);
+	store_close(st);
+}
+
+Test(store, committed_flag_survives_kill_9_of_the_writer)
+{
+	struct store_flag f = make_flag("alice@example.org", "messages", 7);
+	struct store     *st;
+	pid_t             pid;
+	int               status;
+
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		if (store_open(path, 0, &st, err, sizeof(err)) == -1 ||
+		    store_flag_put(st, &f, err, sizeof(err)) == -1)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	st = open_ro();
+	memset(&f, 0, sizeof(f));
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &f, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_eq(f.count, 7);
+	store_close(st);
+}
+
+Test(store, msgs_put_batch_then_list_returns_only_that_users_rows_in_order)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[5];
+	struct msgs      c;
+
+	m[0] = make_msg("Q3", "alice@example.org", 300, 0);
+	m[1] = make_msg("Q1", "alice@example.org", 100, 1);
+	m[2] = make_msg("Q2", "bob@example.org", 200, 1);
+	m[3] = make_msg("Q4", "alice@example.org", 400, 1);
+	m[4] = make_msg("Q5", "bob@example.org", 500, 0);
+	m[3].state = STORE_RELEASED;
+	cr_assert_eq(store_msgs_put(st, m, 5, err, sizeof(err)), 0, "%s", err);
+
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 3);
+	cr_assert_str_eq(c.m[0].queue_id, "Q1");
+	cr_assert_str_eq(c.m[1].queue_id, "Q3");
+	cr_assert_str_eq(c.m[2].queue_id, "Q4");
+	cr_assert_eq(c.m[2].state, STORE_RELEASED);
+	cr_assert_str_eq(c.m[0].sender, "alice@example.org");
+	cr_assert_str_eq(c.m[0].client, "198.51.100.7");
+	cr_assert_eq(c.m[0].nrcpt, 3);
+	cr_assert_eq(c.m[0].arrival, 100);
+
+	/* since and held-only filters */
+	c = list_msgs(st, "alice@example.org", 0, 300);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.m[0].queue_id, "Q3");
+	c = list_msgs(st, "alice@example.org", 1, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_str_eq(c.m[0].queue_id, "Q1");
+	c = list_msgs(st, "carol@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	store_close(st);
+}
+
+Test(store, msgs_each_stops_when_callback_returns_nonzero)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[3];
+	struct msgs      c;
+
+	m[0] = make_msg("Q1", "alice@example.org", 100, 0);
+	m[1] = make_msg("Q2", "alice@example.org", 200, 0);
+	m[2] = make_msg("Q3", "alice@example.org", 300, 0);
+	cr_assert_eq(store_msgs_put(st, m, 3, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	cr_assert_eq(store_msgs_each(st, "alice@example.org", 0, 0, collect_msg,
+			 &c, err, sizeof(err)),
+	    0);
+	cr_assert_eq(c.n, 2);
+	/* the statement was reset: a second listing starts over */
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 3);
+	store_close(st);
+}
+
+Test(store, msgs_put_with_bad_state_stores_none_of_the_batch)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[2];
+	struct msgs      c;
+
+	m[0] = make_msg("Q1", "alice@example.org", 100, 0);
+	m[1] = make_msg("Q2", "alice@example.org", 200, 0);
+	m[1].state = 9;
+	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "bad state"), "%s", err);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	store_close(st);
+}
+
+Test(store, reused_queue_id_with_other_arrival_is_a_distinct_row)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[2];
+	struct msgs      c;
+
+	m[0] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 1000, 1);
+	m[1] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 90000, 0);
+	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), 0, "%s", err);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.m[0].arrival, 1000);
+	cr_assert_eq(c.m[1].arrival, 90000);
+
+	/* the same (queue ID, arrival) again replaces its row */
+	m[1].nrcpt = 50;
+	cr_assert_eq(store_msgs_put(st, &m[1], 1, err, sizeof(err)), 0);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.m[1].nrcpt, 50);
+	store_close(st);
+}
+
+Test(store, mark_changes_only_queued_rows_of_the_given_user)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[4];
+	const char      *qids[] = { "QA", "QB", "QX" };
+	struct msgs      c;
+	uint32_t         changed = 99, held = 99;
+
+	m[0] = make_msg("QA", "alice@example.org", 100, 1);
+	m[1] = make_msg("QB", "alice@example.org", 200, 1);
+	m[2] = make_msg("QX", "bob@example.org", 300, 1); /* not alice's */
+	m[3] = make_msg("QC", "alice@example.org", 400, 1);
+	cr_assert_eq(store_msgs_put(st, m, 4, err, sizeof(err)), 0);
+
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", qids, 3,
+			 STORE_RELEASED, &changed, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(changed, 2);
+	c = list_msgs(st, "bob@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0].state, STORE_QUEUED);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.m[0].state, STORE_RELEASED);
+	cr_assert_eq(c.m[1].state, STORE_RELEASED);
+	cr_assert_eq(c.m[2].state, STORE_QUEUED);
+	cr_assert_eq(
+	    store_held_count(st, "alice@example.org", &held, err, sizeof(err)),
+	    0);
+	cr_assert_eq(held, 1);
+
+	/* a released message is not deleted afterwards */
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", qids, 1,
+			 STORE_DELETED, &changed, err, sizeof(err)),
+	    0);
+	cr_assert_eq(changed, 0);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.m[0].state, STORE_RELEASED);
+	store_close(st);
+}
+
+Test(store, mark_refuses_queued_as_target_state)
+{
+	struct store *st = open_rw();
+	const char   *qids[] = { "QA" };
+
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", qids, 1,
+			 STORE_QUEUED, NULL, err, sizeof(err)),
+	    -1);
+	store_close(st);
+}
+
+Test(store, expire_removes_rows_recorded_before_cutoff)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[3];
+	struct msgs      c;
+	uint32_t         n = 0;
+
+	m[0] = make_msg("Q1", "alice@example.org", 100, 1);
+	m[1] = make_msg("Q2", "alice@example.org", 200, 0);
+	m[2] = make_msg("Q3", "bob@example.org", 300, 0);
+	cr_assert_eq(store_msgs_put(st, m, 3, err, sizeof(err)), 0);
+	cr_assert_eq(
+	    store_msgs_expire(st, 250, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 2);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	c = list_msgs(st, "bob@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	store_close(st);
+}
+
+Test(store, held_counts_per_user_count_only_held_and_queued)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[5];
+	const char      *users[] = { "alice@example.org", "bob@example.org",
+		     "carol@example.org" };
+	uint32_t         counts[3] = { 99, 99, 99 };
+
+	m[0] = make_msg("Q1", "alice@example.org", 100, 1);
+	m[1] = make_msg("Q2", "alice@example.org", 200, 1);
+	m[2] = make_msg("Q3", "alice@example.org", 300, 0);
+	m[3] = make_msg("Q4", "bob@example.org", 400, 1);
+	m[4] = make_msg("Q5", "bob@example.org", 500, 1);
+	m[4].state = STORE_DELETED;
+	cr_assert_eq(store_msgs_put(st, m, 5, err, sizeof(err)), 0);
+	cr_assert_eq(store_held_counts(st, users, 3, counts, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(counts[0], 2);
+	cr_assert_eq(counts[1], 1);
+	cr_assert_eq(counts[2], 0);
+	store_close(st);
+}
+
+Test(store, baseline_get_of_unset_key_returns_zero_and_put_overwrites)
+{
+	struct store *st = open_rw();
+	double        v = -1;
+
+	cr_assert_eq(store_baseline_get(st, "alice@example.org", "msgs_hour",
+			 &v, NULL, err, sizeof(err)),
+	    0);
+	cr_assert_eq(store_baseline_put(st, "alice@example.org", "msgs_hour",
+			 3.0, 10, err, sizeof(err)),
+	    0);
+	cr_assert_eq(store_baseline_put(st, "alice@example.org", "msgs_hour",
+			 4.25, 20, err, sizeof(err)),
+	    0);
+	cr_assert_eq(store_baseline_get(st, "alice@example.org", "msgs_hour",
+			 &v, NULL, err, sizeof(err)),
+	    1);
+	cr_assert_float_eq(v, 4.25, 1e-9);
+	store_close(st);
+}
+
+Test(store, writer_and_readonly_reader_work_at_once)
+{
+	struct store     *w = open_rw();
+	struct store     *r = open_ro();
+	struct store_flag f = make_flag("alice@example.org", "messages", 1);
+	struct store_flag g;
+
+	cr_assert_eq(store_flag_put(w, &f, err, sizeof(err)), 0);
+	cr_assert_eq(
+	    store_flag_get(r, "alice@example.org", &g, err, sizeof(err)), 1,
+	    "%s", err);
+
+	/* the reader is not blocked by an open write transaction */
+	cr_assert_eq(store_begin(w, err, sizeof(err)), 0, "%s", err);
+	f = make_flag("bob@example.org", "messages", 1);
+	cr_assert_eq(store_flag_put(w, &f, err, sizeof(err)), 0);
+	cr_assert_eq(
+	    store_flag_get(r, "alice@example.org", &g, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_eq(store_flag_get(r, "bob@example.org", &g, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(store_commit(w, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_flag_get(r, "bob@example.org", &g, err, sizeof(err)),
+	    1, "%s", err);
+
+	/* the read-only handle cannot write */
+	cr_assert_eq(
+	    store_flag_del(r, "bob@example.org", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "readonly"), "%s", err);
+	store_close(r);
+	store_close(w);
+}
+
+Test(store, second_writer_fails_with_locked_error_after_busy_timeout)
+{
+	struct store     *a = open_rw();
+	struct store     *b = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "messages", 1);
+
+	cr_assert_eq(store_busy_timeout(b, 20, err, sizeof(err)), 0);
+	cr_assert_eq(store_begin(a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_flag_put(b, &f, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "locked"), "%s", err);
+	cr_assert_not_null(strstr(err, "alice@example.org"), "%s", err);
+	store_rollback(a);
+	cr_assert_eq(store_flag_put(b, &f, err, sizeof(err)), 0, "%s", err);
+	store_close(a);
+	store_close(b);
+}
+
+Test(store, rollback_discards_writes_of_the_transaction)
+{
+	struct store     *st = open_rw();
+	struct store_flag f = make_flag("alice@example.org", "messages", 1);
+	struct store_msg  m = make_msg("Q1", "alice@example.org", 100, 1);
+	struct store_flag g;
+	struct msgs       c;
+
+	cr_assert_eq(store_begin(st, err, sizeof(err)), 0);
+	cr_assert_eq(store_flag_put(st, &f, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	store_rollback(st);
+	cr_assert_eq(
+	    store_flag_get(st, "alice@example.org", &g, err, sizeof(err)), 0);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	store_close(st);
+}
+
+Test(store, state_names_match_enum)
+{
+	cr_assert_str_eq(store_state_name(STORE_QUEUED), "queued");
+	cr_assert_str_eq(store_state_name(STORE_DELETED), "deleted");
+	cr_assert_str_eq(store_state_name(STORE_RELEASED), "released");
+	cr_assert_null(store_state_name(3));
+	cr_assert_null(store_state_name(-1));
+}
