@@ -56,6 +56,7 @@
 #define DEF_MILTER_SOCKET  "unix:/run/saslguard/milter.sock"
 #define DEF_SOCKET_GROUP   "postfix"
 #define DEF_STATE_DB       "/var/lib/saslguard/state.db"
+#define DEF_JOURNAL        "/var/lib/saslguard/journal.jsonl"
 #define DEF_CONTROL_SOCKET "/run/saslguard/control.sock"
 #define DEF_CONTROL_GROUP  "saslguard"
 #define DEF_DELIMITER      "+"
@@ -92,7 +93,7 @@ struct xentry {
 
 static const char *const top_keys[] = { "milter_socket", "milter_socket_mode",
 	"milter_socket_group", "milter_timeout", "mode", "flagged_action",
-	"fail_action", "state_db", "retention", "control_socket",
+	"fail_action", "state_db", "journal", "retention", "control_socket",
 	"control_socket_mode", "control_allow_users", "control_allow_groups",
 	"user", "postfix_config_directory", "postqueue", "postsuper",
 	"hold_queued_on_flag", "queue_match_sender", "release_requeue_age",
@@ -1247,6 +1248,8 @@ parse_top(struct ctx *x, struct conf *c, const config_setting_t *root)
 	c->fail_action = (enum fail_action) e;
 
 	set_string(x, root, "state_db", STR_ABSPATH, &c->state_db);
+	set_string(x, root, "journal", STR_ABSPATH | STR_EMPTYOFF,
+	    &c->journal);
 	set_duration(x, root, "retention", HOUR, 365 * DAY, &c->retention);
 
 	set_string(x, root, "control_socket", STR_ABSPATH | STR_EMPTYOFF,
@@ -1327,7 +1330,7 @@ conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 		dir[0] = '\0';
 
 	config_init(&cfg);
-	config_set_include_dir(&cfg, dir[0] != '\0' ? dir : NULL);
+	config_set_include_dir(&cfg, dir[0] != '\0' ? dir : ".");
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		const char *file = config_error_file(&cfg);
 
@@ -1392,6 +1395,7 @@ conf_default(void)
 	if ((c->milter_socket = strdup(DEF_MILTER_SOCKET)) == NULL ||
 	    (c->milter_socket_group = strdup(DEF_SOCKET_GROUP)) == NULL ||
 	    (c->state_db = strdup(DEF_STATE_DB)) == NULL ||
+	    (c->journal = strdup(DEF_JOURNAL)) == NULL ||
 	    (c->control_socket = strdup(DEF_CONTROL_SOCKET)) == NULL ||
 	    (c->postqueue_path = strdup(PATH_POSTQUEUE)) == NULL ||
 	    (c->postsuper_path = strdup(PATH_POSTSUPER)) == NULL ||
@@ -1434,6 +1438,7 @@ conf_unref(struct conf *c)
 	free(c->milter_socket);
 	free(c->milter_socket_group);
 	free(c->state_db);
+	free(c->journal);
 	free(c->control_socket);
 	free(c->control_uids);
 	free(c->control_gids);

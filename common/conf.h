@@ -82,6 +82,7 @@ struct conf {
 	enum flagged_action flagged_action;
 	enum fail_action fail_action;
 	char    *state_db;		/* owned */
+	char    *journal;		/* owned; tamper-evident journal; NULL = off */
 	uint32_t retention;		/* seconds queue IDs are kept in the store */
 
 	char    *control_socket;	/* owned; NULL = no control socket */

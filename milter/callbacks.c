@@ -25,11 +25,13 @@
 #include <time.h>
 
 #include "callbacks.h"
+#include "cluster.h"
 #include "control.h"
 #include "daemon.h"
 #include "duration.h"
 #include "escape.h"
 #include "log.h"
+#include "notify.h"
 #include "policy.h"
 #include "session.h"
 
@@ -265,8 +267,9 @@ flag_now(const char *qid, const struct session *s,
 	log_info("%s: flag: user=%s limit=%s count=%u max=%u window=%s "
 	    "client=%s", qid, euser, policy_limit_name(d->limit), d->count,
 	    d->max, win, eclient);
-	if (daemon_flag(s->user, &f, NULL, "policy", s->client, qid) != 0 &&
-	    s->conf->hold_queued_on_flag)
+	(void) daemon_persist_flag(s->user, &f, NULL, "policy", s->client, qid);
+	notify_flag(s->conf, s->user, &f, NULL, s->client, qid);
+	if (s->conf->hold_queued_on_flag)
 		control_contain(s->user);
 }
 
@@ -293,7 +296,9 @@ cb_eom(SMFICTX *ctx)
 	t.net = s->net;
 	t.have_net = s->have_net;
 	now = time(NULL);
-	if (accounts_eom(sg->accounts, s->conf, &t, now, &d) == -1) {
+	/* cluster mode: Redis decides; local counters when it cannot */
+	if (cluster_eom(s->conf, &t, s->client, qid, &d) != 0 &&
+	    accounts_eom(sg->accounts, s->conf, &t, now, &d) == -1) {
 		log_warnx("%s: cannot track user: out of memory", qid);
 		return fail(s->conf);
 	}

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
@@ -42,6 +43,7 @@
 #include "escape.h"
 #include "log.h"
 #include "netaddr.h"
+#include "notify.h"
 #include "policy.h"
 #include "queuetool.h"
 #include "usermail.h"
@@ -427,6 +429,8 @@ cmd_flag(struct client *cl, const struct ctl_request *r)
 	c = daemon_conf();
 	if (rc != 0 && c->hold_queued_on_flag)
 		control_contain(user);
+	if (rc != 0)
+		notify_flag(c, user, &f, reason, NULL, NULL);
 	conf_unref(c);
 	{
 		struct ctl_line l;
@@ -483,13 +487,9 @@ cmd_queue(struct client *cl, const struct ctl_request *r)
 	return reply_line(cl, &l);
 }
 
-/* per_queue - counts of um's messages per queue name, for one op */
-struct per_queue {
-	unsigned long hold, incoming, active, deferred, other;
-};
-
+/* count_queue - one more message of the op in queue q */
 static void
-count_queue(struct per_queue *pq, const char *q)
+count_queue(struct cluster_result *pq, const char *q)
 {
 	if (strcmp(q, "hold") == 0)
 		pq->hold++;
@@ -504,7 +504,7 @@ count_queue(struct per_queue *pq, const char *q)
 }
 
 static void
-add_per_queue(struct ctl_line *l, const struct per_queue *pq)
+add_per_queue(struct ctl_line *l, const struct cluster_result *pq)
 {
 	ctl_line_add_u64(l, "hold", pq->hold);
 	ctl_line_add_u64(l, "incoming", pq->incoming);
@@ -544,16 +544,149 @@ mark(const char *user, const char *const *ids, size_t n, int state)
 	pthread_mutex_unlock(&sg->reader_lock);
 }
 
+/*
+ * delete_local - delete (dry: count) user's mail in this server's queue;
+ * um gets the messages (the caller frees it), r the counts; 0, or -1
+ * with r->error
+ */
+static int
+delete_local(const char *user, int dry, struct usermail *um,
+    struct cluster_result *r)
+{
+	const char **ids;
+	char err[256];
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (usermail_collect(user, um, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "queue: %s", err);
+		return -1;
+	}
+	if ((ids = calloc(um->n + 1, sizeof(*ids))) == NULL) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < um->n; i++) {
+		ids[i] = um->msgs[i].queue_id;
+		count_queue(r, um->msgs[i].queue_name);
+	}
+	if (dry)
+		r->done = um->n;
+	else if (um->n > 0) {
+		if (queuetool_apply(QUEUE_DELETE, NULL, ids, um->n, &r->done,
+		    err, sizeof(err)) == -1) {
+			free(ids);
+			snprintf(r->error, sizeof(r->error), "postsuper: %s",
+			    err);
+			return -1;
+		}
+		mark(user, ids, um->n, STORE_DELETED);
+	}
+	free(ids);
+	return 0;
+}
+
+/*
+ * release_local - release (dry: count) user's held mail in this server's
+ * queue; long-held mail is requeued, or it would bounce at once.  um and
+ * r as for delete_local; r->done counts the requeued ones too.
+ */
+static int
+release_local(const char *user, int dry, struct usermail *um,
+    struct cluster_result *r)
+{
+	struct conf *c;
+	const char **fresh, **old;
+	char err[256];
+	unsigned long d1 = 0, d2 = 0, d3 = 0;
+	size_t i, nf = 0, no = 0;
+	time_t now = time(NULL), age;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (usermail_collect(user, um, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "queue: %s", err);
+		return -1;
+	}
+	fresh = calloc(um->n + 1, sizeof(*fresh));
+	old = calloc(um->n + 1, sizeof(*old));
+	if (fresh == NULL || old == NULL) {
+		free(fresh);
+		free(old);
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		return -1;
+	}
+	c = daemon_conf();
+	age = (time_t) c->release_requeue_age;
+	conf_unref(c);
+	for (i = 0; i < um->n; i++) {
+		count_queue(r, um->msgs[i].queue_name);
+		if (strcmp(um->msgs[i].queue_name, "hold") != 0)
+			continue;
+		if (now - um->msgs[i].arrival > age)
+			old[no++] = um->msgs[i].queue_id;
+		else
+			fresh[nf++] = um->msgs[i].queue_id;
+	}
+	if (dry) {
+		r->done = nf + no;
+		r->requeued = no;
+	} else {
+		if (nf > 0 && queuetool_apply(QUEUE_RELEASE, "hold", fresh, nf,
+		    &d1, err, sizeof(err)) == -1)
+			rc = -1;
+		if (rc == 0 && no > 0 && queuetool_apply(QUEUE_REQUEUE, "hold",
+		    old, no, &d2, err, sizeof(err)) == -1)
+			rc = -1;
+		if (rc == -1)
+			snprintf(r->error, sizeof(r->error), "postsuper: %s",
+			    err);
+		/* released mail waits for the next queue run: not this one */
+		if (rc == 0 && nf > 0 && queuetool_schedule(fresh, nf, &d3,
+		    err, sizeof(err)) == -1)
+			log_warnx("release: %s", err);
+		if (d1 + d2 > 0 || rc == 0) {
+			mark(user, fresh, nf, STORE_RELEASED);
+			mark(user, old, no, STORE_RELEASED);
+		}
+		r->done = d1 + d2;
+		r->requeued = d2;
+	}
+	free(fresh);
+	free(old);
+	return rc;
+}
+
+/* control_queue_local - delete or release user's mail in this queue */
+int
+control_queue_local(enum cluster_queue_op op, const char *user, int dry,
+    struct cluster_result *r)
+{
+	struct usermail um;
+	int rc;
+
+	if (op == CLUSTER_OP_DELETE)
+		rc = delete_local(user, dry, &um, r);
+	else
+		rc = release_local(user, dry, &um, r);
+	usermail_free(&um);
+	return rc;
+}
+
+/* emit_line - send a line built by the cluster module */
+static int
+emit_line(struct ctl_line *l, void *arg)
+{
+	return reply_line(arg, l);
+}
+
 static int
 cmd_delete(struct client *cl, const struct ctl_request *r)
 {
-	struct per_queue pq = { 0, 0, 0, 0, 0 };
+	struct cluster_result res;
 	struct usermail um;
 	struct ctl_line l;
-	const char **ids;
-	char user[ADDR_MAX + 1], err[256];
-	unsigned long done = 0;
-	size_t i;
+	char user[ADDR_MAX + 1];
 	int dry, bad;
 
 	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
@@ -561,58 +694,44 @@ cmd_delete(struct client *cl, const struct ctl_request *r)
 	dry = dry_run(r, &bad);
 	if (bad)
 		return reply_err(cl, CTL_E_USAGE, "usage: delete USER [--dry-run]");
-	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
-		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
-	if ((ids = calloc(um.n + 1, sizeof(*ids))) == NULL) {
+	if (cluster_enabled()) {	/* cluster: each server, its own queue */
+		if (!dry)
+			log_action(cl, "delete", user, "cluster=yes");
+		return cluster_queue_cmd(CLUSTER_OP_DELETE, user, dry,
+		    emit_line, cl);
+	}
+	if (delete_local(user, dry, &um, &res) == -1) {
 		usermail_free(&um);
-		return reply_err(cl, CTL_E_INTERNAL, "out of memory");
+		return reply_err(cl, CTL_E_INTERNAL, "%s", res.error);
 	}
-	for (i = 0; i < um.n; i++) {
-		ids[i] = um.msgs[i].queue_id;
-		count_queue(&pq, um.msgs[i].queue_name);
+	if (dry && queue_rows(cl, &um) == -1) {
+		usermail_free(&um);
+		return -1;
 	}
-	if (dry) {
-		if (queue_rows(cl, &um) == -1)
-			goto fail;
-	} else if (um.n > 0) {
-		if (queuetool_apply(QUEUE_DELETE, NULL, ids, um.n, &done, err,
-		    sizeof(err)) == -1) {
-			free(ids);
-			usermail_free(&um);
-			return reply_err(cl, CTL_E_INTERNAL, "postsuper: %s", err);
-		}
-		mark(user, ids, um.n, STORE_DELETED);
+	if (!dry && um.n > 0)
 		log_action(cl, "delete", user, "deleted=%lu hold=%lu "
-		    "incoming=%lu active=%lu deferred=%lu", done, pq.hold,
-		    pq.incoming, pq.active, pq.deferred);
-	}
+		    "incoming=%lu active=%lu deferred=%lu", res.done, res.hold,
+		    res.incoming, res.active, res.deferred);
 	ctl_line_init(&l, CTL_OK);
 	ctl_line_add_str(&l, "user", user);
-	ctl_line_add_u64(&l, dry ? "would_delete" : "deleted",
-	    dry ? um.n : done);
-	add_per_queue(&l, &pq);
+	ctl_line_add_u64(&l, dry ? "would_delete" : "deleted", res.done);
+	add_per_queue(&l, &res);
 	ctl_line_add_str(&l, "dry_run", dry ? "yes" : "no");
-	free(ids);
 	usermail_free(&um);
 	return reply_line(cl, &l);
-fail:
-	free(ids);
-	usermail_free(&um);
-	return -1;
 }
 
 static int
 cmd_release(struct client *cl, const struct ctl_request *r)
 {
+	struct cluster_result res;
 	struct usermail um;
 	struct ctl_line l;
 	struct conf *c;
-	const char **fresh, **old;
-	char user[ADDR_MAX + 1], err[256];
-	unsigned long d1 = 0, d2 = 0;
-	size_t i, nf = 0, no = 0;
+	char user[ADDR_MAX + 1];
+	size_t i;
 	time_t now = time(NULL), age;
-	int dry, bad, rc = 0;
+	int dry, bad, rc;
 
 	if (canon_user(cl, r->argv[0], user, sizeof(user)) == -1)
 		return 0;
@@ -620,65 +739,39 @@ cmd_release(struct client *cl, const struct ctl_request *r)
 	if (bad)
 		return reply_err(cl, CTL_E_USAGE,
 		    "usage: release USER [--dry-run]");
-	if (usermail_collect(user, &um, err, sizeof(err)) == -1)
-		return reply_err(cl, CTL_E_INTERNAL, "queue: %s", err);
-	fresh = calloc(um.n + 1, sizeof(*fresh));
-	old = calloc(um.n + 1, sizeof(*old));
-	if (fresh == NULL || old == NULL) {
-		free(fresh);
-		free(old);
+	if (cluster_enabled()) {	/* cluster: each server, its own queue */
+		if (!dry)
+			log_action(cl, "release", user, "cluster=yes");
+		return cluster_queue_cmd(CLUSTER_OP_RELEASE, user, dry,
+		    emit_line, cl);
+	}
+	rc = release_local(user, dry, &um, &res);
+	if (!dry && (res.done > 0 || rc == 0))
+		log_action(cl, "release", user, "released=%lu requeued=%lu",
+		    res.done - res.requeued, res.requeued);
+	if (rc == -1) {
 		usermail_free(&um);
-		return reply_err(cl, CTL_E_INTERNAL, "out of memory");
+		return reply_err(cl, CTL_E_INTERNAL, "%s", res.error);
 	}
 	c = daemon_conf();
 	age = (time_t) c->release_requeue_age;
 	conf_unref(c);
-	for (i = 0; i < um.n; i++) {
-		if (strcmp(um.msgs[i].queue_name, "hold") != 0)
-			continue;
-		/* long-held mail is requeued, or it would bounce at once */
-		if (now - um.msgs[i].arrival > age)
-			old[no++] = um.msgs[i].queue_id;
-		else
-			fresh[nf++] = um.msgs[i].queue_id;
-	}
-	if (dry) {
-		for (i = 0; i < um.n && rc == 0; i++)
-			if (strcmp(um.msgs[i].queue_name, "hold") == 0) {
-				ctl_line_init(&l, CTL_ROW);
-				ctl_line_add_str(&l, "queue_id",
-				    um.msgs[i].queue_id);
-				ctl_line_add_str(&l, "method",
-				    now - um.msgs[i].arrival > age ? "requeue" :
-				    "release");
-				rc = reply_line(cl, &l);
-			}
-	} else {
-		if (nf > 0 && queuetool_apply(QUEUE_RELEASE, "hold", fresh, nf,
-		    &d1, err, sizeof(err)) == -1)
-			rc = -2;
-		if (rc == 0 && no > 0 && queuetool_apply(QUEUE_REQUEUE, "hold",
-		    old, no, &d2, err, sizeof(err)) == -1)
-			rc = -2;
-		if (d1 + d2 > 0 || rc == 0) {
-			mark(user, fresh, nf, STORE_RELEASED);
-			mark(user, old, no, STORE_RELEASED);
-			log_action(cl, "release", user, "released=%lu "
-			    "requeued=%lu", d1, d2);
+	for (i = 0; dry && i < um.n && rc == 0; i++)
+		if (strcmp(um.msgs[i].queue_name, "hold") == 0) {
+			ctl_line_init(&l, CTL_ROW);
+			ctl_line_add_str(&l, "queue_id", um.msgs[i].queue_id);
+			ctl_line_add_str(&l, "method",
+			    now - um.msgs[i].arrival > age ? "requeue" :
+			    "release");
+			rc = reply_line(cl, &l);
 		}
-	}
-	free(fresh);
-	free(old);
 	usermail_free(&um);
 	if (rc == -1)
 		return -1;
-	if (rc == -2)
-		return reply_err(cl, CTL_E_INTERNAL, "postsuper: %s", err);
 	ctl_line_init(&l, CTL_OK);
 	ctl_line_add_str(&l, "user", user);
-	ctl_line_add_u64(&l, dry ? "would_release" : "released",
-	    dry ? nf + no : d1 + d2);
-	ctl_line_add_u64(&l, "requeued", dry ? no : d2);
+	ctl_line_add_u64(&l, dry ? "would_release" : "released", res.done);
+	ctl_line_add_u64(&l, "requeued", res.requeued);
 	ctl_line_add_str(&l, "dry_run", dry ? "yes" : "no");
 	return reply_line(cl, &l);
 }
@@ -700,6 +793,7 @@ cmd_stats(struct client *cl, const struct ctl_request *r)
 	ctl_line_add_str(&l, "version", PACKAGE_VERSION);
 	ctl_line_add_str(&l, "mode", c->mode == MODE_MONITOR ? "monitor" :
 	    "enforce");
+	ctl_line_add_str(&l, "cluster", cluster_state());
 	conf_unref(c);
 	ctl_line_add_u64(&l, "uptime", (uint64_t) (time(NULL) - sg->started));
 	for (k = 0; k < CNT_MAX_; k++)

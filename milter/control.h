@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "clusterproto.h"
 #include "conf.h"
 
 #define CONTROL_CLIENTS 16
@@ -32,5 +33,14 @@ void	control_stop(void);
  * in the background; used when an account is flagged
  */
 void	control_contain(const char *user);
+
+/*
+ * control_queue_local - what "delete" and "release" do, on this server's
+ * queue only (dry: count only); r gets the counts per queue (its server
+ * is left empty).  Returns 0, or -1 with r->error.  Used by the cluster
+ * module to answer another server's request.
+ */
+int	control_queue_local(enum cluster_queue_op op, const char *user,
+	    int dry, struct cluster_result *r);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "daemon.h"
 #include "escape.h"
 #include "log.h"
@@ -23,6 +24,8 @@ static const char *const counter_names[CNT_MAX_] = {
 	[CNT_WOULD_HOLD] = "would_hold",
 	[CNT_FLAGGED] = "flagged_events",
 	[CNT_ERRORS] = "errors",
+	[CNT_REDIS_DECIDED] = "redis_decided",
+	[CNT_REDIS_FALLBACK] = "redis_fallback",
 };
 
 /* daemon_conf - the current config, pinned */
@@ -71,18 +74,15 @@ daemon_counter_name(enum daemon_counter k)
 	return counter_names[k];
 }
 
-/* daemon_flag - flag user in memory and in the store */
+/* daemon_persist_flag - write the (already latched) flag of user */
 int
-daemon_flag(const char *user, const struct account_flag *f,
+daemon_persist_flag(const char *user, const struct account_flag *f,
     const char *reason, const char *source, const char *client,
     const char *queue_id)
 {
 	struct store_flag sf;
 	char euser[3 * 321];
-	int r;
 
-	if ((r = accounts_flag(sg->accounts, user, f, f->at)) != 1)
-		return r;
 	memset(&sf, 0, sizeof(sf));
 	snprintf(sf.user, sizeof(sf.user), "%s", user);
 	sf.flagged_at = f->at;
@@ -101,6 +101,24 @@ daemon_flag(const char *user, const struct account_flag *f,
 		    "in memory and will be retried", euser);
 		return -1;
 	}
+	return 0;
+}
+
+/* daemon_flag - flag user in memory and in the store */
+int
+daemon_flag(const char *user, const struct account_flag *f,
+    const char *reason, const char *source, const char *client,
+    const char *queue_id)
+{
+	int r;
+
+	if ((r = accounts_flag(sg->accounts, user, f, f->at)) != 1)
+		return r;
+	/* cluster mode: to Redis and the other servers (or kept to push) */
+	cluster_flag(user, f, reason, source, client, queue_id);
+	if (daemon_persist_flag(user, f, reason, source, client,
+	    queue_id) == -1)
+		return -1;
 	return 1;
 }
 
@@ -110,6 +128,7 @@ daemon_unflag(const char *user)
 {
 	int r = accounts_unflag(sg->accounts, user);
 
+	cluster_unflag(user, time(NULL));	/* cluster mode: everywhere */
 	if (storeq_flag_del_sync(sg->storeq, user) == -1)
 		return -1;
 	return r;

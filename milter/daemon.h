@@ -32,6 +32,8 @@ enum daemon_counter {
 	CNT_WOULD_HOLD,		/* monitor mode */
 	CNT_FLAGGED,		/* accounts flagged by the policy */
 	CNT_ERRORS,		/* internal errors (fail_action applied) */
+	CNT_REDIS_DECIDED,	/* cluster mode: decided in Redis */
+	CNT_REDIS_FALLBACK,	/* cluster mode: Redis unusable, local counters */
 	CNT_MAX_
 };
 
@@ -72,6 +74,15 @@ const char *daemon_counter_name(enum daemon_counter k);
  * the store failed (the flag holds in memory and is written later).
  */
 int	daemon_flag(const char *user, const struct account_flag *f,
+	    const char *reason, const char *source, const char *client,
+	    const char *queue_id);
+
+/*
+ * daemon_persist_flag - write a flag the account table has already latched
+ * (the policy latches it inside accounts_eom) to the store; 0 or -1 (the
+ * flag then holds in memory and the store writer retries it)
+ */
+int	daemon_persist_flag(const char *user, const struct account_flag *f,
 	    const char *reason, const char *source, const char *client,
 	    const char *queue_id);
 

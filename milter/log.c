@@ -7,7 +7,9 @@
  *
  * Thread safety: safe from any thread after log_init().
  */
+#include <sys/stat.h>
 #include <errno.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,31 @@ errstr(int e, char *buf, size_t len)
 static int log_stderr;		/* set once in log_init */
 static int log_stamp;		/* prefix stderr lines with time and host */
 static char log_host[256] = "localhost";
+static time_t log_probe_at;	/* when /dev/log was last looked for */
+static int log_syslog = 1;	/* /dev/log exists (atomic) */
+
+#define LOG_PROBE_INTERVAL 60
+
+/*
+ * syslog_ok - is there a syslog socket to talk to?  With no syslog daemon
+ * (many Debian 12 servers run only the journal, and containers often
+ * nothing) glibc would try to reconnect on every line; look once a minute
+ * instead.
+ */
+static int
+syslog_ok(void)
+{
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (now - __atomic_load_n(&log_probe_at, __ATOMIC_RELAXED) >=
+	    LOG_PROBE_INTERVAL) {
+		__atomic_store_n(&log_probe_at, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&log_syslog, stat(_PATH_LOG, &st) == 0 &&
+		    S_ISSOCK(st.st_mode), __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&log_syslog, __ATOMIC_RELAXED);
+}
 static int log_debug_on;
 static const char *log_ident = "saslguard";
 
@@ -104,7 +131,8 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 			n = (size_t) (n + m) >= sizeof(line) ?
 			    (int) sizeof(line) - 1 : n + m;
 	}
-	syslog(pri, "%s", line);
+	if (syslog_ok())
+		syslog(pri, "%s", line);
 	if (log_stderr) {
 		char out[LOG_LINE + 384], stamp[64] = "";
 		struct tm tm;

@@ -27,6 +27,7 @@
 #include "accounts.h"
 #include "callbacks.h"
 #include "conf.h"
+#include "cluster.h"
 #include "control.h"
 #include "daemon.h"
 #include "escape.h"
@@ -98,7 +99,7 @@ open_state(const struct conf *c)
 	if (store_flags_each(sg->store, load_flag, &nflags, err,
 	    sizeof(err)) == -1)
 		fatalx("cannot load flags: %s", err);
-	if (store_open(c->state_db, 1, &sg->reader, err, sizeof(err)) == -1)
+	if (store_open(c->state_db, 0, &sg->reader, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((sg->storeq = storeq_create(sg->store, 100, store_error,
 	    NULL)) == NULL)
@@ -247,12 +248,21 @@ main(int argc, char *argv[])
 		    c->syslog_facility);
 	log_set_debug(debug);
 
+	/*
+	 * Every thread inherits this mask: SIGUSR1 goes to the signal thread,
+	 * SIGTERM/SIGHUP/SIGINT to libmilter's own (smfi_main), SIGPIPE to
+	 * nobody.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatalx("pthread_sigmask failed");
-	sigdelset(&set, SIGPIPE);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
 
 	if (!sg->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -267,6 +277,8 @@ main(int argc, char *argv[])
 	if (privsep_drop(c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	open_state(c);
+	if (cluster_start(c, err, sizeof(err)) == -1)	/* cluster mode */
+		fatalx("%s", err);
 	if (control_start(c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (pthread_create(&tid, NULL, signal_thread, &set) != 0 ||
@@ -282,6 +294,7 @@ main(int argc, char *argv[])
 	rc = smfi_main();
 	log_info("stopping");
 	control_stop();
+	cluster_stop();
 	queuetool_stop();
 	storeq_destroy(sg->storeq);
 	store_close(sg->store);

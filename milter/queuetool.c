@@ -30,6 +30,7 @@
 
 #define LINE_MAX_BYTES	(16u * 1024 * 1024)	/* longest postqueue line */
 #define IDS_MAX		(4u * 1024 * 1024)	/* IDs in one request */
+#define OP_SCHEDULE	100			/* postqueue -i / -f */
 
 static const char *const queue_names[] = {
 	NULL, "hold", "incoming", "active", "deferred",
@@ -144,7 +145,7 @@ helper_list(int fd, const struct helper_conf *hc)
 	if (queue_argv(QUEUE_LIST, hc->postsuper, hc->postqueue,
 	    hc->config_dir, NULL, argv, QUEUE_ARGV_MAX) == -1)
 		return send_status(fd, -1, 0, "bad postqueue arguments");
-	if ((devnull = open("/dev/null", O_RDWR)) == -1 || pipe(out) == -1)
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 || pipe2(out, O_CLOEXEC) == -1)
 		return send_status(fd, -1, 0, "cannot create a pipe");
 	if ((pid = spawn(argv, devnull, out[1], devnull)) == -1) {
 		close(out[0]);
@@ -207,7 +208,7 @@ helper_list(int fd, const struct helper_conf *hc)
 static unsigned long
 count_done(const char *text)
 {
-	static const char *const words[] = { "Deleted: ", "Released: ",
+	static const char *const words[] = { "Deleted: ", "Released from hold: ",
 		"Requeued: ", "Placed on hold: " };
 	unsigned long total = 0;
 	const char *p;
@@ -264,8 +265,8 @@ helper_apply(int fd, const struct helper_conf *hc, uint32_t op,
 		free(list);
 		return send_status(fd, 0, 0, NULL);
 	}
-	if ((devnull = open("/dev/null", O_RDWR)) == -1 || pipe(in) == -1 ||
-	    pipe(err) == -1) {
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 || pipe2(in, O_CLOEXEC) == -1 ||
+	    pipe2(err, O_CLOEXEC) == -1) {
 		free(list);
 		return send_status(fd, -1, 0, "cannot create a pipe");
 	}
@@ -346,6 +347,60 @@ helper_apply(int fd, const struct helper_conf *hc, uint32_t op,
 	return send_status(fd, 0, (uint32_t) count_done(out), NULL);
 }
 
+/* run_postqueue - postqueue [-c dir] flag [id]; 0 when it exits 0 */
+static int
+run_postqueue(const struct helper_conf *hc, const char *flag, const char *id)
+{
+	const char *argv[8];
+	int i = 0, devnull;
+	pid_t pid;
+
+	argv[i++] = hc->postqueue;
+	if (hc->config_dir != NULL) {
+		argv[i++] = "-c";
+		argv[i++] = hc->config_dir;
+	}
+	argv[i++] = flag;
+	if (id != NULL)
+		argv[i++] = id;
+	argv[i] = NULL;
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	pid = spawn(argv, devnull, devnull, devnull);
+	close(devnull);
+	return pid == -1 ? -1 : wait_status(pid);
+}
+
+/* helper_schedule - immediate delivery of the deferred IDs that follow */
+static int
+helper_schedule(int fd, const struct helper_conf *hc, uint32_t n)
+{
+	char id[256];
+	uint32_t i, done = 0;
+	uint8_t len;
+	int bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (full_read(fd, &len, 1) == -1 || full_read(fd, id, len) == -1)
+			return -1;
+		id[len] = '\0';
+		if (!queueid_valid(id)) {
+			bad = 1;
+			continue;
+		}
+		if (n <= QUEUETOOL_SCHEDULE_MAX && run_postqueue(hc, "-i", id) == 0)
+			done++;
+	}
+	if (bad)
+		return send_status(fd, -1, 0, "invalid queue ID");
+	if (n > QUEUETOOL_SCHEDULE_MAX) {
+		if (run_postqueue(hc, "-f", NULL) == -1)
+			return send_status(fd, -1, 0, "postqueue -f failed");
+		done = n;
+	}
+	return send_status(fd, 0, done, NULL);
+}
+
 /* helper_main - the privileged helper's loop */
 static void
 helper_main(int fd, const struct helper_conf *hc)
@@ -359,6 +414,9 @@ helper_main(int fd, const struct helper_conf *hc)
 	while (full_read(fd, hdr, sizeof(hdr)) == 0) {
 		if (hdr[0] == QUEUE_LIST) {
 			if (helper_list(fd, hc) == -1)
+				break;
+		} else if (hdr[0] == OP_SCHEDULE) {
+			if (helper_schedule(fd, hc, hdr[2]) == -1)
 				break;
 		} else if (helper_apply(fd, hc, hdr[0], hdr[1], hdr[2]) == -1)
 			break;
@@ -501,15 +559,33 @@ out:
 	return rc;
 }
 
+static int send_ids(uint32_t op, uint32_t q, const char *const *ids, size_t n,
+    unsigned long *done, char *err, size_t len);
+
+/* queuetool_schedule - ask for immediate delivery of deferred ids */
+int
+queuetool_schedule(const char *const *ids, size_t n, unsigned long *done,
+    char *err, size_t len)
+{
+	size_t i;
+
+	*done = 0;
+	for (i = 0; i < n; i++)
+		if (!queueid_valid(ids[i])) {
+			snprintf(err, len, "invalid queue ID");
+			return -1;
+		}
+	if (n == 0)
+		return 0;
+	return send_ids(OP_SCHEDULE, 0, ids, n, done, err, len);
+}
+
 /* queuetool_apply - one postsuper operation on ids */
 int
 queuetool_apply(enum queue_op op, const char *queue, const char *const *ids,
     size_t n, unsigned long *done, char *err, size_t len)
 {
-	uint32_t hdr[3];
 	size_t i, q = 0;
-	uint8_t l;
-	int rc = 0;
 
 	*done = 0;
 	if (queue != NULL) {
@@ -526,8 +602,22 @@ queuetool_apply(enum queue_op op, const char *queue, const char *const *ids,
 			snprintf(err, len, "invalid queue ID");
 			return -1;
 		}
-	hdr[0] = (uint32_t) op;
-	hdr[1] = (uint32_t) q;
+	return send_ids((uint32_t) op, (uint32_t) q, ids, n, done, err, len);
+}
+
+/* send_ids - one request with IDs; the status back */
+static int
+send_ids(uint32_t op, uint32_t q, const char *const *ids, size_t n,
+    unsigned long *done, char *err, size_t len)
+{
+	uint32_t hdr[3];
+	size_t i;
+	uint8_t l;
+	int rc = 0;
+
+	*done = 0;
+	hdr[0] = op;
+	hdr[1] = q;
 	hdr[2] = (uint32_t) n;
 	pthread_mutex_lock(&qt_lock);
 	if (qt_fd == -1 || full_write(qt_fd, hdr, sizeof(hdr)) == -1)

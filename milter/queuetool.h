@@ -51,4 +51,13 @@ int	queuetool_apply(enum queue_op op, const char *queue,
 	    const char *const *ids, size_t n, unsigned long *done, char *err,
 	    size_t len);
 
+/*
+ * queuetool_schedule - ask for immediate delivery of deferred ids
+ * ("postqueue -i ID" each; for more than QUEUETOOL_SCHEDULE_MAX, one
+ * "postqueue -f").  *done gets the IDs scheduled.  Returns 0 or -1.
+ */
+#define QUEUETOOL_SCHEDULE_MAX 200
+int	queuetool_schedule(const char *const *ids, size_t n,
+	    unsigned long *done, char *err, size_t len);
+
 #endif

@@ -30,7 +30,15 @@ for u in ann ben carol; do
 	bed_add_user "$u" "pw-$u" || bed_die "cannot add user $u"
 done
 
+# the notify hook: records its arguments, one line per call
+cat >"$BED_DIR/hook" <<HOOK
+#!/bin/sh
+echo "\$*" >>"$BED_DIR/hook.out"
+HOOK
+chmod 0755 "$BED_DIR/hook"
+
 CONF='control_socket_mode = "0666";
+on_flag = { command = [ "'"$BED_DIR"'/hook", "--flag" ]; timeout = "5s"; };
 hold_queued_on_flag = false;
 limits = {
 	messages = { max = 3; window = "1h"; };
@@ -83,6 +91,10 @@ bed_eventually_eq "ann's messages over the limit are held" 2 20 \
 bed_assert_eq "ben's mail is deferred, none held" 2 "$(count deferred ben-)"
 bed_assert_eq "carol's mail is deferred" 1 "$(count deferred carol-)"
 
+bed_eventually_eq "the on_flag hook ran once for ann's incident" 1 10 \
+    grep -c '^--flag ann@example.test messages 4 3 1h 127.0.0.1 ' \
+    "$BED_DIR/hook.out"
+
 out=$(ctl list)
 bed_assert "list names ann" grep -q '^ann@example.test ' <<<"$out"
 bed_assert_eq "list shows exactly one account (and a header)" 2 \
@@ -122,6 +134,10 @@ bed_assert "flag ben by hand" grep -q 'ben@example.test: flagged' <<<"$out"
 bed_eventually_eq "ben's deferred mail is put on hold at flag time" 2 20 \
     count hold ben-
 bed_assert_eq "carol's mail stays deferred" 1 "$(count deferred carol-)"
+bed_eventually_eq "the on_flag hook ran for the operator's flag" 1 10 \
+    grep -c '^--flag ben@example.test operator ' "$BED_DIR/hook.out"
+bed_assert_eq "the hook ran once per incident, not per message" 2 \
+    "$(wc -l <"$BED_DIR/hook.out")"
 
 bed_start_sink || bed_die "sink did not start"
 out=$(ctl --json release ben@example.test)

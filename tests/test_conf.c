@@ -946,3 +946,20 @@ Test(conf, sample_configuration_is_valid_and_shows_the_defaults)
 	conf_unref(c);
 	conf_unref(d);
 }
+
+Test(conf, path_without_a_directory_is_read_from_the_working_directory)
+{
+	struct conf *c = NULL;
+	char dir[64], path[128], err[ERRLEN], cwd[4096];
+
+	write_file("mode = \"monitor\";\n", "rel.conf", dir, sizeof(dir), path,
+	    sizeof(path));
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(chdir(dir), 0);
+	cr_assert_eq(conf_load("rel.conf", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c->mode, MODE_MONITOR);
+	conf_unref(c);
+	cr_assert_eq(chdir(cwd), 0);
+	(void) unlink(path);
+	(void) rmdir(dir);
+}
