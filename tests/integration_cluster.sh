@@ -47,7 +47,7 @@ skip() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (the daemons' queue helper)"
-for t in redis-server redis-cli python3; do
+for t in redis-server redis-cli ss; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t not found"
 done
 for f in "$SASLGUARD" "$CTL"; do
@@ -105,7 +105,15 @@ wait_for() {
 
 # free_port - a loopback TCP port nobody listens on
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 30000))
+		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
 }
 
 PORT=$(free_port) || exit 99
@@ -169,24 +177,6 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 listed() { ctl "$1" list | grep -q "^$2 "; }
 
-# raw - one control request, the whole reply (rows and the last line)
-raw() {
-	python3 - "$DIR/ctl$1.sock" "$2" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-f.readline()
-f.write(sys.argv[2] + "\n")
-f.flush()
-while True:
-    line = f.readline()
-    sys.stdout.write(line)
-    if not line.startswith("row"):
-        break
-EOF
-}
-
 start_redis
 for i in 1 2 3; do
 	write_conf "$i"
@@ -241,14 +231,18 @@ for i in 2 3; do
 done
 
 log "delete and release go to every server"
-out=$(raw 2 "release victim0@example.test --dry-run")
+out=$(ctl 2 --json release victim0@example.test --dry-run)
 echo "$out"
 for i in 1 2 3; do
 	check "mx$i answered the release" \
-	    eval 'echo "$out" | grep -q "^row server=mx$i "'
+	    eval 'echo "$out" | grep -q "{\"server\": \"mx$i\", "'
 done
 check "the release reply says all three answered" \
-    eval 'echo "$out" | grep -q "^ok .*servers=3 missing= "'
+    eval 'echo "$out" | grep -q "\"servers\": 3, \"missing\": \"\""'
+out=$(ctl 2 delete victim0@example.test)
+echo "$out"
+check "delete prints one row per server" \
+    eval '[ "$(echo "$out" | grep -c "^mx[123] ")" -eq 3 ]'
 
 log "unflag on mx3 clears the flag everywhere"
 ctl 3 unflag victim0@example.test >/dev/null

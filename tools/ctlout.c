@@ -304,7 +304,7 @@ table_print_json(FILE *f, const struct table *t)
 }
 
 void
-reply_print_json(FILE *f, const struct ctl_reply *r)
+reply_print_json_open(FILE *f, const struct ctl_reply *r)
 {
 	int i;
 
@@ -316,6 +316,12 @@ reply_print_json(FILE *f, const struct ctl_reply *r)
 		fputs(": ", f);
 		json_print_value(f, r->pair[i].key, r->pair[i].value);
 	}
+}
+
+void
+reply_print_json(FILE *f, const struct ctl_reply *r)
+{
+	reply_print_json_open(f, r);
 	fputs("}\n", f);
 }
 

@@ -60,6 +60,9 @@ void	table_print_json_object(FILE *f, const struct table *t,
 /* reply_print_json - one reply's pairs as a JSON object */
 void	reply_print_json(FILE *f, const struct ctl_reply *r);
 
+/* reply_print_json_open - reply_print_json without the closing brace */
+void	reply_print_json_open(FILE *f, const struct ctl_reply *r);
+
 /* reply_print_pairs - one reply's pairs as "key: value" lines */
 void	reply_print_pairs(FILE *f, const struct ctl_reply *r, int indent);
 

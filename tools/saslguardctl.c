@@ -239,38 +239,65 @@ c_queue(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 static int
 c_bulk(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 {
+	static const char *const dcols[] = { "server", "deleted", "hold",
+		"incoming", "active", "deferred", "status", "error", NULL };
+	static const char *const ddcols[] = { "server", "would_delete", "hold",
+		"incoming", "active", "deferred", "status", "error", NULL };
+	static const char *const rcols[] = { "server", "released", "requeued",
+		"status", "error", NULL };
+	static const char *const rdcols[] = { "server", "would_release",
+		"requeued", "status", "error", NULL };
+	int del = strcmp(cm->name, "delete") == 0;
 	struct result res;
 	const char *v;
-	int rc, dry = argc > 1;
+	int rc, dry = argc > 1, cluster;
 
 	if (!o->json && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %s the queued mail of %s...\n",
-		    "saslguardctl", strcmp(cm->name, "delete") == 0 ?
-		    "deleting" : "releasing", argv[0]);
+		    "saslguardctl", del ? "deleting" : "releasing", argv[0]);
 	if ((rc = call(o, cm->name, argc, argv, &res)) != 0)
 		return finish(&res, rc);
-	if (o->json)
-		reply_print_json(stdout, &res.last);
-	else {
-		if (dry)
-			table_print(stdout, res.rows, NULL, o->color);
-		if (strcmp(cm->name, "delete") == 0) {
-			v = ctl_reply_get(&res.last, dry ? "would_delete" :
-			    "deleted");
-			printf("%s: %s %s message(s): hold %s, incoming %s, "
-			    "active %s, deferred %s\n", argv[0], dry ?
-			    "would delete" : "deleted", v ? v : "0",
-			    ctl_reply_get(&res.last, "hold"),
-			    ctl_reply_get(&res.last, "incoming"),
-			    ctl_reply_get(&res.last, "active"),
-			    ctl_reply_get(&res.last, "deferred"));
-		} else {
-			v = ctl_reply_get(&res.last, dry ? "would_release" :
-			    "released");
-			printf("%s: %s %s held message(s) (%s requeued)\n",
-			    argv[0], dry ? "would release" : "released",
-			    v ? v : "0", ctl_reply_get(&res.last, "requeued"));
-		}
+	/* in cluster mode every server answers with a row of its own */
+	cluster = table_get(res.rows, NULL, "server") != NULL;
+	if (o->json) {
+		if (cluster) {
+			reply_print_json_open(stdout, &res.last);
+			printf(", \"per_server\": ");
+			table_print_json_type(stdout, res.rows, NULL);
+			printf("}\n");
+		} else
+			reply_print_json(stdout, &res.last);
+		return finish(&res, 0);
+	}
+	if (cluster)
+		table_print(stdout, res.rows, del ? (dry ? ddcols : dcols) :
+		    (dry ? rdcols : rcols), o->color);
+	else if (dry)
+		table_print(stdout, res.rows, NULL, o->color);
+	if (del) {
+		v = ctl_reply_get(&res.last, dry ? "would_delete" : "deleted");
+		printf("%s: %s %s message(s): hold %s, incoming %s, active %s, "
+		    "deferred %s\n", argv[0], dry ? "would delete" : "deleted",
+		    v ? v : "0", ctl_reply_get(&res.last, "hold") ?
+		    ctl_reply_get(&res.last, "hold") : "0",
+		    ctl_reply_get(&res.last, "incoming") ?
+		    ctl_reply_get(&res.last, "incoming") : "0",
+		    ctl_reply_get(&res.last, "active") ?
+		    ctl_reply_get(&res.last, "active") : "0",
+		    ctl_reply_get(&res.last, "deferred") ?
+		    ctl_reply_get(&res.last, "deferred") : "0");
+	} else {
+		v = ctl_reply_get(&res.last, dry ? "would_release" :
+		    "released");
+		printf("%s: %s %s held message(s) (%s requeued)\n", argv[0],
+		    dry ? "would release" : "released", v ? v : "0",
+		    ctl_reply_get(&res.last, "requeued") ?
+		    ctl_reply_get(&res.last, "requeued") : "0");
+	}
+	if ((v = ctl_reply_get(&res.last, "missing")) != NULL && v[0] != '\0') {
+		printf("servers that did not answer: ");
+		safe_print(stdout, v);
+		printf("\n");
 	}
 	return finish(&res, 0);
 }
