@@ -25,7 +25,13 @@
 #define STRIPE_SHIFT	6
 #define INITIAL_BUCKETS 64
 
-#define ACCT_OWN_SENDER 0x01	/* used its own login as sender */
+/*
+ * The top bit of the stored hash is a flag: the account used its own login
+ * as sender.  Keeping it there (the hash needs 31 bits) keeps the entry at
+ * 128 bytes before the name, so a typical entry fits a 160-byte chunk.
+ */
+#define ACCT_OWN_SENDER 0x80000000u
+#define HASH_MASK	0x7fffffffu
 
 struct account_extra {
 	int      flagged;
@@ -36,15 +42,17 @@ struct account_extra {
 
 struct account {
 	struct account *next;	/* hash chain */
-	uint32_t hash;
+	uint32_t hash;		/* hash_user() | ACCT_OWN_SENDER */
 	uint32_t last;		/* last time touched */
 	struct window msgs;
 	struct window rcpts;
 	struct netset nets;
 	struct account_extra *extra;	/* owned; NULL for most accounts */
-	uint8_t  bits;
 	char     user[];	/* canonical login */
 };
+
+_Static_assert(offsetof(struct account, user) == 128,
+    "struct account grew: check the memory per user in bench/");
 
 struct stripe {
 	pthread_mutex_t lock;
@@ -58,7 +66,7 @@ struct accounts {
 	struct stripe s[NSTRIPES];
 };
 
-/* hash_user - FNV-1a, 32 bits */
+/* hash_user - FNV-1a, 31 bits */
 static uint32_t
 hash_user(const char *u)
 {
@@ -68,7 +76,7 @@ hash_user(const char *u)
 		h ^= (unsigned char) *u;
 		h *= 16777619u;
 	}
-	return h;
+	return h & HASH_MASK;
 }
 
 /* stripe_of - the stripe a hash lives in */
@@ -155,7 +163,7 @@ find(struct stripe *s, const char *user, uint32_t h)
 	struct account *e;
 
 	for (e = *bucket_of(s, h); e != NULL; e = e->next)
-		if (e->hash == h && strcmp(e->user, user) == 0)
+		if ((e->hash & HASH_MASK) == h && strcmp(e->user, user) == 0)
 			return e;
 	return NULL;
 }
@@ -165,15 +173,16 @@ static void
 grow(struct stripe *s)
 {
 	struct account **nb, *e, *next;
-	size_t n = s->nbuckets * 2, b;
+	size_t n = s->nbuckets * 2, b, b2;
 
 	if ((nb = calloc(n, sizeof(*nb))) == NULL)
 		return;
 	for (b = 0; b < s->nbuckets; b++)
 		for (e = s->buckets[b]; e != NULL; e = next) {
 			next = e->next;
-			e->next = nb[(e->hash >> STRIPE_SHIFT) & (n - 1)];
-			nb[(e->hash >> STRIPE_SHIFT) & (n - 1)] = e;
+			b2 = ((e->hash & HASH_MASK) >> STRIPE_SHIFT) & (n - 1);
+			e->next = nb[b2];
+			nb[b2] = e;
 		}
 	free(s->buckets);
 	s->buckets = nb;
@@ -225,7 +234,7 @@ remember_sender(struct account *e, const char *sender)
 	size_t i;
 
 	if (strcmp(sender, e->user) == 0) {
-		e->bits |= ACCT_OWN_SENDER;
+		e->hash |= ACCT_OWN_SENDER;
 		return;
 	}
 	if (e->extra != NULL)
@@ -440,7 +449,7 @@ accounts_view(struct accounts *a, const struct conf *c, const char *user,
 		v->nnets = e->nets.n;
 		for (i = 0; i < v->nnets && i < NETSET_MAX; i++)
 			v->nets[i] = *netset_get(&e->nets, i);
-		if (e->bits & ACCT_OWN_SENDER)
+		if (e->hash & ACCT_OWN_SENDER)
 			snprintf(v->senders[v->nsenders++],
 			    sizeof(v->senders[0]), "%s", e->user);
 		if (e->extra != NULL) {
