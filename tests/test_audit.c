@@ -485,9 +485,10 @@ Test(audit, main_reports_usage_and_missing_files)
 	cr_assert_eq(audit_main(2, missing), 1);
 }
 
-/* burst_log - n messages of user u from 192.0.2.9, one every step seconds */
+/* burst_log - lines pre, then n messages of user u from 192.0.2.9, one
+ * every step seconds from Jan 1 00:00:00 */
 static char *
-burst_log(const char *u, int n, int step)
+burst_log(const char *pre, const char *u, int n, int step)
 {
 	char  *buf = NULL, *path;
 	size_t len = 0;
@@ -495,6 +496,8 @@ burst_log(const char *u, int n, int step)
 	int    i, t;
 
 	cr_assert_not_null(fp);
+	if (pre != NULL)
+		fputs(pre, fp);
 	for (i = 0; i < n; i++) {
 		t = i * step;
 		fprintf(fp,
@@ -517,7 +520,7 @@ Test(audit, burst_without_saslguard_opens_an_incident_at_its_first_message)
 {
 	struct audit_opts o = { 0 };
 	struct audit      a;
-	char             *path = burst_log("eve@example.test", 80, 5), err[256];
+	char *path = burst_log(NULL, "eve@example.test", 80, 5), err[256];
 
 	o.since_us = AUDIT_NO_MIN;
 	o.until_us = AUDIT_NO_MAX;
@@ -537,7 +540,7 @@ Test(audit, steady_mail_below_the_burst_rate_is_no_incident)
 {
 	struct audit_opts o = { 0 };
 	struct audit      a;
-	char             *path = burst_log("frank@example.test", 80, 60);
+	char             *path = burst_log(NULL, "frank@example.test", 80, 60);
 	char              err[256];
 
 	o.since_us = AUDIT_NO_MIN;
@@ -551,4 +554,170 @@ Test(audit, steady_mail_below_the_burst_rate_is_no_incident)
 	audit_free(&a);
 	unlink(path);
 	free(path);
+}
+
+Test(audit, failed_logins_in_the_first_second_of_a_burst_count_as_before)
+{
+	static const char fails[] =
+	    "Jan  1 00:00:00 mx postfix/submission/smtpd[1]: warning: "
+	    "unknown[192.0.2.77]: SASL LOGIN authentication failed: "
+	    "authentication failure, sasl_username=eve@example.test\n"
+	    "Jan  1 00:00:00 mx postfix/submission/smtpd[1]: warning: "
+	    "unknown[192.0.2.78]: SASL LOGIN authentication failed: "
+	    "authentication failure, sasl_username=eve@example.test\n"
+	    "Jan  1 00:00:00 mx postfix/submission/smtpd[1]: warning: "
+	    "unknown[192.0.2.78]: SASL LOGIN authentication failed: "
+	    "authentication failure, sasl_username=eve@example.test\n";
+	struct audit_opts      o = { 0 };
+	struct audit           a;
+	struct audit_incident *inc;
+	char *path = burst_log(fails, "eve@example.test", 80, 5), err[256];
+
+	o.since_us = AUDIT_NO_MIN;
+	o.until_us = AUDIT_NO_MAX;
+	o.now = T_LOG_ENDS;
+	audit_init(&a, &o);
+	cr_assert_eq(audit_run(&a, &path, 1, err, sizeof(err)), 0);
+	cr_assert_eq(a.ninc, 1);
+	inc = a.inc[0];
+	cr_assert_eq(inc->start_us, 1767225600LL * AUDIT_US);
+	cr_assert_eq(inc->fail_hour, 3);
+	cr_assert_eq(inc->nfail_addrs, 2);
+	cr_assert_str_eq(inc->fail_addrs[0].key, "192.0.2.78");
+	cr_assert_eq(inc->fail_addrs[0].n, 2);
+	cr_assert_str_eq(inc->fail_addrs[1].key, "192.0.2.77");
+	cr_assert_eq(inc->fail_addrs[1].n, 1);
+	audit_free(&a);
+	unlink(path);
+	free(path);
+}
+
+Test(audit, failed_logins_merged_late_from_another_file_still_count_as_before)
+{
+	static const char fails[] =
+	    "Jan  1 00:00:00 mx postfix/submission/smtpd[1]: warning: "
+	    "unknown[192.0.2.77]: SASL LOGIN authentication failed: "
+	    "authentication failure, sasl_username=eve@example.test\n"
+	    "Jan  1 00:00:00 mx postfix/submission/smtpd[1]: warning: "
+	    "unknown[192.0.2.78]: SASL LOGIN authentication failed: "
+	    "authentication failure, sasl_username=eve@example.test\n";
+	struct audit_opts o = { 0 };
+	struct audit      a;
+	char             *paths[2], err[256];
+
+	/* the burst's file first: its lines of 00:00:00 are read first */
+	paths[0] = burst_log(NULL, "eve@example.test", 80, 5);
+	paths[1] = write_file(fails, sizeof(fails) - 1);
+	o.since_us = AUDIT_NO_MIN;
+	o.until_us = AUDIT_NO_MAX;
+	o.now = T_LOG_ENDS;
+	o.burst = 1; /* the first message opens the incident */
+	audit_init(&a, &o);
+	cr_assert_eq(audit_run(&a, paths, 2, err, sizeof(err)), 0);
+	cr_assert_eq(a.ninc, 1);
+	cr_assert_eq(a.inc[0]->start_us, 1767225600LL * AUDIT_US);
+	cr_assert_eq(a.inc[0]->fail_hour, 2);
+	cr_assert_eq(a.inc[0]->nfail_addrs, 2);
+	audit_free(&a);
+	unlink(paths[0]);
+	unlink(paths[1]);
+	free(paths[0]);
+	free(paths[1]);
+}
+
+/* stderr_of_run - audit path with progress p, every 1 us; stderr text */
+static char *
+stderr_of_run(char *path, int p)
+{
+	struct audit_opts o = { 0 };
+	struct audit      a;
+	char              err[256], *out = strdup("/tmp/test_audit_err.XXXXXX");
+	char             *buf;
+	int               fd = mkstemp(out);
+	FILE             *fp;
+	long              len;
+
+	cr_assert_neq(fd, -1);
+	close(fd);
+	cr_assert(freopen(out, "w", stderr) != NULL);
+	o.since_us = AUDIT_NO_MIN;
+	o.until_us = AUDIT_NO_MAX;
+	o.now = T_LOG_ENDS;
+	o.progress = p;
+	o.progress_us = 1;
+	audit_init(&a, &o);
+	cr_assert_eq(audit_run(&a, &path, 1, err, sizeof(err)), 0);
+	cr_assert_eq(a.st.read, 20000);
+	audit_free(&a);
+	fflush(stderr);
+	fp = fopen(out, "r");
+	cr_assert_not_null(fp);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t) len + 1);
+	cr_assert_eq(fread(buf, 1, (size_t) len, fp), (size_t) len);
+	fclose(fp);
+	unlink(out);
+	free(out);
+	return buf;
+}
+
+Test(audit, progress_shows_bytes_of_total_percent_and_rate_then_clears)
+{
+	char       *path = burst_log(NULL, "pat@example.test", 10000, 1);
+	char       *e = stderr_of_run(path, 1), total[64];
+	struct stat sb;
+	size_t      n = strlen(e);
+
+	cr_assert_eq(stat(path, &sb), 0);
+	snprintf(
+	    total, sizeof(total), " of %.1f MB (", (double) sb.st_size / 1e6);
+	cr_assert_not_null(strstr(e, "\rreading "), "%s", e);
+	cr_assert_not_null(strstr(e, total), "%s", e);
+	cr_assert_not_null(strstr(e, "%), "), "%s", e);
+	cr_assert_not_null(strstr(e, " MB/s"), "%s", e);
+	/* the line is cleared at the end */
+	cr_assert_geq(n, 4);
+	cr_assert_str_eq(e + n - 4, "\r\033[K");
+	free(e);
+	unlink(path);
+	free(path);
+}
+
+Test(audit, no_progress_when_it_is_off)
+{
+	char *path = burst_log(NULL, "pat@example.test", 10000, 1);
+	char *e = stderr_of_run(path, 0);
+
+	cr_assert_str_eq(e, "");
+	free(e);
+	unlink(path);
+	free(path);
+}
+
+Test(audit, help_lists_every_option_and_the_exit_status)
+{
+	static const char *const opts[] = { "--json", "--svg", "--since",
+		"--until", "--user", "--now", "--burst", "--suggest-limits",
+		"--verify", "--progress", "--no-progress", "--help",
+		"Exit status: 0", "2 usage", NULL };
+	char                    *argv[] = { "audit", "--help", NULL };
+	char   out[] = "/tmp/test_audit_help.XXXXXX", buf[8192];
+	int    fd = mkstemp(out), i;
+	FILE  *fp;
+	size_t n;
+
+	cr_assert_neq(fd, -1);
+	close(fd);
+	cr_assert(freopen(out, "w", stdout) != NULL);
+	cr_assert_eq(audit_main(2, argv), 0);
+	fflush(stdout);
+	fp = fopen(out, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	unlink(out);
+	for (i = 0; opts[i] != NULL; i++)
+		cr_assert_not_null(strstr(buf, opts[i]), "%s missing", opts[i]);
 }

@@ -3,12 +3,16 @@
  *
  * saslguardctl audit [--json] [--svg FILE] [--since T] [--until T]
  *     [--user U] [--now T] [--burst N] FILE...
+ * saslguardctl audit --suggest-limits [--since T] [--until T] [--now T]
+ *     [--burst N] FILE...
  *
  * FILE may be plain or gzip-compressed, "-" is standard input; they are
  * read in time order whatever order they are named in.  T is RFC 3339
  * ("2026-11-28T02:57:14+01:00") or local "2026-11-28 02:00" or
- * "2026-11-28".  The report goes to standard output; errors to standard
- * error.  Exit status: 0 done, 1 error, 2 usage.
+ * "2026-11-28".  The report goes to standard output; errors, and the
+ * progress while reading when standard error is a terminal, to standard
+ * error.  Exit status: 0 done, 1 error, 2 usage.  ("audit --verify" is
+ * dispatched to verify.c by saslguardctl.c.)
  *
  * Thread safety: none (getopt).
  * Tests: tests/test_audit.c
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "logtime.h"
@@ -29,17 +34,55 @@
 static void
 usage(FILE *fp)
 {
-	fputs("usage: saslguardctl audit [--json] [--svg FILE] [--since TIME] "
-	      "[--until TIME]\n"
-	      "           [--user ACCOUNT] [--now TIME] [--burst N] FILE...\n"
-	      "  FILE     a mail log, plain or gzip; \"-\" is standard input\n"
-	      "  TIME     2026-11-28T02:57:14+01:00, \"2026-11-28 02:00\" "
-	      "(local), 2026-11-28\n"
-	      "  --now    when the logs were last written, for lines without "
-	      "a year\n"
-	      "           (default: each file's modification time)\n"
-	      "  --burst  messages per 10 minutes that make a burst "
-	      "(default 50)\n",
+	fputs(
+	    "usage: saslguardctl audit [--json] [--svg FILE] [--since TIME] "
+	    "[--until TIME]\n"
+	    "           [--user ACCOUNT] [--now TIME] [--burst N] FILE...\n"
+	    "       saslguardctl audit --suggest-limits [--since TIME] "
+	    "[--until TIME]\n"
+	    "           [--now TIME] [--burst N] FILE...\n"
+	    "       saslguardctl audit --verify [--continued] JOURNAL...\n"
+	    "\n"
+	    "Reconstructs accounts, failed logins and incidents from mail "
+	    "logs.\n"
+	    "  FILE              a mail log, plain or gzip, named in any "
+	    "order; \"-\" is\n"
+	    "                    standard input\n"
+	    "  --json            the report as one JSON object\n"
+	    "  --svg FILE        also draw the timeline (messages per minute, "
+	    "incidents,\n"
+	    "                    failed logins) into FILE\n"
+	    "  --since TIME      leave out lines before TIME\n"
+	    "  --until TIME      leave out lines after TIME\n"
+	    "  --user ACCOUNT    report this account only\n"
+	    "  --now TIME        when the logs were last written, for lines "
+	    "without a year\n"
+	    "                    (default: each file's modification time)\n"
+	    "  --burst N         messages per 10 minutes that open an incident "
+	    "(default 50)\n"
+	    "  --suggest-limits  propose limits and exceptions that flag none "
+	    "of the normal\n"
+	    "                    traffic and catch every incident, with the "
+	    "figures behind\n"
+	    "                    them and a saslguard.conf snippet; reads the "
+	    "files twice\n"
+	    "                    (not \"-\")\n"
+	    "  --verify          check the hash chain of saslguard's journal "
+	    "files, oldest\n"
+	    "                    first (--continued: the oldest ones are "
+	    "gone)\n"
+	    "  --progress, --no-progress\n"
+	    "                    show the progress on standard error, or not "
+	    "(default:\n"
+	    "                    when it is a terminal)\n"
+	    "  -h, --help        this text\n"
+	    "  TIME              2026-11-28T02:57:14+01:00, \"2026-11-28 "
+	    "02:00\" (local time),\n"
+	    "                    2026-11-28\n"
+	    "\n"
+	    "Exit status: 0 done; 1 error (a file cannot be read, no memory, "
+	    "a report cannot\n"
+	    "be written, or --verify found a broken chain); 2 usage.\n",
 	    fp);
 }
 
@@ -104,6 +147,28 @@ report(const struct audit *a)
 	return rc;
 }
 
+/* suggest - "audit --suggest-limits": replay, then the suggestion */
+static int
+suggest(const struct audit_opts *o, char *const files[], int nfiles)
+{
+	struct suggest *s;
+	char            err[512];
+	int             rc;
+
+	if (suggest_run(o, files, nfiles, &s, err, sizeof(err)) == -1) {
+		fprintf(stderr, "saslguardctl audit: %s\n", err);
+		return 1;
+	}
+	rc = suggest_report(s, stdout);
+	if (fflush(stdout) == EOF)
+		rc = -1;
+	if (rc == -1)
+		fprintf(
+		    stderr, "saslguardctl audit: cannot write the report\n");
+	suggest_free(s);
+	return rc == -1 ? 1 : 0;
+}
+
 /* audit_main - "saslguardctl audit ..."; returns 0, 1 error, 2 usage */
 int
 audit_main(int argc, char *argv[])
@@ -116,6 +181,9 @@ audit_main(int argc, char *argv[])
 		{ "user", required_argument, NULL, 'u' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "burst", required_argument, NULL, 'b' },
+		{ "suggest-limits", no_argument, NULL, 'L' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "no-progress", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,11 +192,12 @@ audit_main(int argc, char *argv[])
 	char              err[512], *end;
 	int64_t           us;
 	unsigned long     v;
-	int               c, rc;
+	int               c, rc, limits = 0, i;
 
 	memset(&o, 0, sizeof(o));
 	o.since_us = AUDIT_NO_MIN;
 	o.until_us = AUDIT_NO_MAX;
+	o.progress = isatty(STDERR_FILENO);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -169,6 +238,13 @@ audit_main(int argc, char *argv[])
 			}
 			o.burst = (unsigned) v;
 			break;
+		case 'L':
+			limits = 1;
+			break;
+		case 'P':
+		case 'Q':
+			o.progress = c == 'P';
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -180,6 +256,22 @@ audit_main(int argc, char *argv[])
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (limits) {
+		if (o.json || o.svg != NULL || o.user != NULL) {
+			fprintf(stderr, "saslguardctl audit: --suggest-limits "
+					"takes no --json, --svg or --user\n");
+			return 2;
+		}
+		for (i = optind; i < argc; i++)
+			if (strcmp(argv[i], "-") == 0) {
+				fprintf(stderr,
+				    "saslguardctl audit: --suggest-limits "
+				    "reads the logs twice: name files, not "
+				    "\"-\"\n");
+				return 2;
+			}
+		return suggest(&o, argv + optind, argc - optind);
 	}
 	audit_init(&a, &o);
 	if (audit_run(&a, argv + optind, argc - optind, err, sizeof(err)) ==

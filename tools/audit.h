@@ -9,6 +9,7 @@
  *   audit_fail.c    failed logins
  *   audit_report.c  text and JSON reports
  *   audit_svg.c     the --svg timeline
+ *   audit_suggest.c --suggest-limits: limits from past traffic
  * Memory is bounded by open queue IDs, accounts, client addresses and the
  * last minutes of messages per account, not by the size of the logs.
  *
@@ -109,6 +110,8 @@ struct audit_series {
 
 struct amsg;
 struct audit_incident;
+struct suggest;
+struct suggest_account;
 
 struct audit_user {
 	const char *name; /* interned */
@@ -129,9 +132,10 @@ struct audit_user {
 	int64_t  block;   /* 10-minute block being counted */
 	uint32_t block_n; /* messages in it */
 	double   typical; /* messages per busy 10 minutes, smoothed */
-	struct audit_incident *open; /* the incident still open, or NULL */
-	struct amsg           *mhead, *mtail; /* its messages, oldest first */
-	struct audit_series    series;        /* only with --svg */
+	struct audit_incident  *open; /* the incident still open, or NULL */
+	struct amsg            *mhead, *mtail; /* its messages, oldest first */
+	struct audit_series     series;        /* only with --svg */
+	struct suggest_account *sg; /* --suggest-limits; owned by the suggest */
 };
 
 /* one account name tried, or one client address, of failed logins */
@@ -183,13 +187,25 @@ struct audit_stats {
 
 struct audit_opts {
 	int         json;
-	const char *svg;      /* --svg FILE, or NULL */
-	const char *user;     /* --user, or NULL */
-	int64_t     since_us; /* AUDIT_NO_MIN when unset */
-	int64_t     until_us; /* AUDIT_NO_MAX when unset */
-	int64_t     now;      /* year inference reference; 0 = mtime */
-	unsigned    burst;    /* messages per 10 minutes; 0 = default */
-	size_t      bufsize;  /* read buffer; 0 = default */
+	const char *svg;         /* --svg FILE, or NULL */
+	const char *user;        /* --user, or NULL */
+	int64_t     since_us;    /* AUDIT_NO_MIN when unset */
+	int64_t     until_us;    /* AUDIT_NO_MAX when unset */
+	int64_t     now;         /* year inference reference; 0 = mtime */
+	unsigned    burst;       /* messages per 10 minutes; 0 = default */
+	size_t      bufsize;     /* read buffer; 0 = default */
+	int         progress;    /* show progress on standard error */
+	int64_t     progress_us; /* least time between updates; 0 = 250 ms */
+};
+
+/* progress of the reading, for the display on a terminal */
+struct audit_progress {
+	uint64_t total;   /* bytes of all files; 0 when one size is unknown */
+	uint64_t done;    /* bytes of the files read to their end */
+	int64_t  start;   /* monotonic microseconds */
+	int64_t  last;    /* of the last update */
+	int      shown;   /* something is on the line, to be cleared */
+	unsigned pending; /* lines since the clock was read */
 };
 
 struct audit {
@@ -203,12 +219,14 @@ struct audit {
 	struct amap             fail_user; /* name tried -> struct audit_fail */
 	struct audit_incident **inc;
 	size_t                  ninc, capinc;
-	struct amsg        *rhead, *rtail; /* ended messages, oldest first */
-	int64_t             now_us;        /* newest line time seen */
-	int64_t             first_us, last_us; /* of lines used */
-	unsigned            nfiles;
-	struct audit_series fails; /* failed logins per minute (--svg) */
-	int                 nomem; /* an allocation failed */
+	struct amsg          *rhead, *rtail; /* ended messages, oldest first */
+	int64_t               now_us;        /* newest line time seen */
+	int64_t               first_us, last_us; /* of lines used */
+	unsigned              nfiles;
+	struct audit_series   fails; /* failed logins per minute (--svg) */
+	int                   nomem; /* an allocation failed */
+	struct audit_progress pg;
+	struct suggest       *sg; /* --suggest-limits replay, or NULL */
 };
 
 /* ---- audit_model.c ---- */
@@ -285,6 +303,96 @@ int audit_report_json(const struct audit *a, FILE *fp);
 
 /* audit_svg - the timeline as an SVG document */
 int audit_svg(const struct audit *a, FILE *fp);
+
+/* ---- audit_suggest.c ---- */
+
+enum sg_limit {
+	SG_MESSAGES,   /* limits.messages: messages per hour */
+	SG_RECIPIENTS, /* limits.recipients: recipients per hour */
+	SG_RPM,        /* limits.recipients_per_message */
+	SG_NETWORKS,   /* limits.client_addresses: networks per hour */
+	SG_NLIMITS
+};
+
+struct sg_minute;
+struct sg_net;
+
+/* one account: its traffic outside incidents and what is suggested */
+struct suggest_account {
+	const char *name;                  /* in the suggest's arena */
+	uint32_t    normal[SG_NLIMITS];    /* busiest hour outside incidents */
+	uint32_t    exception[SG_NLIMITS]; /* suggested; 0 = the global one */
+	uint64_t    messages;              /* outside incidents */
+	uint32_t    hours;                 /* clock hours with such mail */
+	uint32_t   *inc;                   /* owned; its incidents (indices) */
+	size_t      ninc;
+	/* the last hour, while replaying; all owned */
+	struct sg_minute *win; /* minutes with mail, oldest first */
+	size_t            nwin, capwin;
+	struct sg_net    *net; /* client networks and when last seen */
+	size_t            nnet, capnet;
+	int64_t           hour; /* clock hour being counted */
+	uint32_t          hour_msgs, hour_rcpts;
+};
+
+/* one incident found by the audit, and its busiest hour */
+struct suggest_incident {
+	const char *user; /* in the suggest's arena */
+	int64_t     start_us, end_us;
+	uint32_t    peak[SG_NLIMITS]; /* all of the account's mail */
+	unsigned    caught;           /* bit 1 << limit: that limit holds it */
+};
+
+#define SG_HIST 4096 /* exact hourly counts up to this; more share a bin */
+
+struct suggest {
+	struct arena             arena;
+	struct amap              accounts; /* name -> struct suggest_account */
+	struct suggest_incident *inc;      /* owned */
+	size_t                   ninc;
+	uint32_t                 global[SG_NLIMITS]; /* suggested limits */
+	char                     why[SG_NLIMITS][160];
+	uint32_t hist[2][SG_HIST + 1]; /* account-hours: messages, rcpts */
+	uint32_t hist_max[2];
+	uint64_t nhours;
+	int64_t  first_us, last_us;
+	unsigned nfiles;
+};
+
+/*
+ * suggest_run - replay files twice: find the incidents, then measure
+ *
+ * The first pass is the audit itself; the second measures every account's
+ * sliding hours outside its incidents and each incident's busiest hour.
+ * Standard input cannot be read twice.  Returns 0 with *out set, or -1
+ * with a message in err.
+ */
+int suggest_run(const struct audit_opts *o, char *const files[], int nfiles,
+    struct suggest **out, char *err, size_t errlen);
+
+/* suggest_message - a message of u accepted at us (model hook); -1 ENOMEM */
+int suggest_message(struct suggest *s, struct audit_user *u, int64_t us,
+    const char *client, uint32_t rcpts);
+
+/* suggest_rcpts - n recipients of u's message accepted at us (model hook) */
+int suggest_rcpts(
+    struct suggest *s, struct audit_user *u, int64_t us, uint32_t n);
+
+/* suggest_compute - the limits and exceptions from the measurements */
+void suggest_compute(struct suggest *s);
+
+/* suggest_find - the account named name, or NULL */
+const struct suggest_account *suggest_find(
+    const struct suggest *s, const char *name);
+
+/* suggest_snippet - the limits group and exceptions, in libconfig */
+int suggest_snippet(const struct suggest *s, FILE *fp);
+
+/* suggest_report - the figures, the reasons and the snippet */
+int suggest_report(const struct suggest *s, FILE *fp);
+
+/* suggest_free - everything a suggest holds, and itself; NULL is fine */
+void suggest_free(struct suggest *s);
 
 /* ---- audit.c ---- */
 

@@ -11,7 +11,11 @@
  *
  * For "before the incident", each account tried keeps a ring of its
  * failures per address and minute (at most a day of minutes), so memory
- * stays bounded however long a password-guessing run lasts.
+ * stays bounded however long a password-guessing run lasts.  Syslog times
+ * have whole seconds, so failures in the incident's first second count
+ * as before it: a takeover often logs in and sends within one second.
+ * A failure merged in after its incident opened (a line of the same
+ * second from another file) makes the incident count them again.
  *
  * Thread safety: none.
  * Tests: tests/test_audit.c
@@ -125,6 +129,7 @@ audit_fail_line(struct audit *a, const struct lp_event *ev, int64_t us)
 {
 	struct audit_value user, realm, addr;
 	struct audit_fail *f;
+	struct audit_user *u;
 	const char        *ip = "";
 	uint64_t           n = ev->count > 0 ? (uint64_t) ev->count : 1;
 	int                src = (int) ev->authsrc;
@@ -155,6 +160,12 @@ audit_fail_line(struct audit *a, const struct lp_event *ev, int64_t us)
 		count_fail(f, src, n, us);
 		if (add_run(f, ip, src, n, us) == -1)
 			return -1;
+		/* read after the incident opened (another file's lines of
+		 * the same second), yet before it: count the failures again */
+		if ((u = audit_find_user(a, user.s)) != NULL &&
+		    u->open != NULL && us <= u->open->start_us &&
+		    audit_fails_before(a, u->open) == -1)
+			return -1;
 	}
 	if (a->opts.svg != NULL && src == LP_AUTH_FRONT &&
 	    audit_series_add(&a->fails, us / MINUTE_US, (uint32_t) n) == -1)
@@ -178,7 +189,7 @@ audit_fails_before(struct audit *a, struct audit_incident *inc)
 		return 0;
 	for (i = 0; i < f->nrun; i++) {
 		r = &f->run[(f->headrun + i) % f->caprun];
-		if (r->first_us >= inc->start_us ||
+		if (r->first_us > inc->start_us ||
 		    r->last_us < inc->start_us - DAY_US)
 			continue;
 		day[r->src] += r->n;
@@ -202,7 +213,7 @@ audit_fails_before(struct audit *a, struct audit_incident *inc)
 		return -1;
 	for (i = 0; i < f->nrun; i++) {
 		r = &f->run[(f->headrun + i) % f->caprun];
-		if (r->src != best || r->first_us >= inc->start_us ||
+		if (r->src != best || r->first_us > inc->start_us ||
 		    r->last_us < inc->start_us - DAY_US || r->addr[0] == '\0')
 			continue;
 		for (j = 0; j < inc->nfail_addrs; j++)

@@ -18,6 +18,11 @@
  * a duplicate; a small direct-mapped table of recent line hashes bounds
  * the memory this takes.
  *
+ * Progress (--progress, by default when standard error is a terminal):
+ * the compressed bytes read of all files, the percentage and the rate,
+ * rewritten in place at most every 250 ms and cleared at the end.  The
+ * clock is read once per PROGRESS_LINES lines, so it costs nothing.
+ *
  * Classic syslog lines have no year: the first line of a file takes the
  * latest year that puts it before the file's modification time (or
  * --now); each later line takes the year nearest to the line before, so
@@ -50,6 +55,8 @@
 #define DEDUP_SLOTS    65536
 #define PRESCAN_LINES  10000
 #define DEDUP_AFTER_US (10 * AUDIT_US) /* files' clocks may differ */
+#define PROGRESS_US    (250 * 1000)    /* least time between updates */
+#define PROGRESS_LINES 4096            /* lines between clock reads */
 
 struct stream {
 	const char    *name;
@@ -60,6 +67,8 @@ struct stream {
 	char          *buf;
 	size_t         cap, pos, end;
 	int64_t        ref;  /* civil time before which the file was written */
+	uint64_t       size; /* bytes, when a regular file */
+	int            sized;
 	int64_t        prev; /* civil time of the previous line */
 	int            have_prev;
 	struct logtime ck;      /* hour cache: the last line's hour ... */
@@ -270,9 +279,12 @@ stream_open(
 		snprintf(err, errlen, "%s: %s", s->name, strerror(errno));
 		return -1;
 	}
+	s->sized = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (s->sized)
+		s->size = (uint64_t) sb.st_size;
 	if (a->opts.now != 0)
 		s->ref = civil_of((time_t) a->opts.now);
-	else if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+	else if (s->sized)
 		s->ref = civil_of(sb.st_mtime);
 	else
 		s->ref = civil_of(time(NULL));
@@ -339,6 +351,79 @@ feed(struct audit *a, struct stream *s, struct dedup *d)
 	return audit_line(a, &s->head, s->us) == -1 ? -1 : 0;
 }
 
+/* mono_us - the monotonic clock in microseconds */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (int64_t) ts.tv_sec * AUDIT_US + ts.tv_nsec / 1000;
+}
+
+/* raw_offset - compressed bytes of s read so far */
+static uint64_t
+raw_offset(const struct stream *s)
+{
+	z_off_t off;
+
+	if (!s->open || s->gz == NULL || (off = gzoffset(s->gz)) < 0)
+		return 0;
+	return (uint64_t) off;
+}
+
+/* progress - rewrite the progress line when it is due */
+static void
+progress(struct audit *a, struct stream *const *act, size_t nact)
+{
+	struct audit_progress *p = &a->pg;
+	int64_t                now, every = a->opts.progress_us;
+	uint64_t               bytes = p->done;
+	double                 mb, secs;
+	size_t                 i;
+
+	if (!a->opts.progress)
+		return;
+	if (++p->pending < PROGRESS_LINES)
+		return;
+	p->pending = 0;
+	now = mono_us();
+	if (every <= 0)
+		every = PROGRESS_US;
+	if (now - p->last < every)
+		return;
+	p->last = now;
+	for (i = 0; i < nact; i++)
+		bytes += raw_offset(act[i]);
+	if (p->total > 0 && bytes > p->total)
+		bytes = p->total;
+	mb = (double) bytes / 1e6;
+	secs = (double) (now - p->start) / 1e6;
+	if (p->total > 0)
+		fprintf(stderr,
+		    "\rreading %.1f of %.1f MB (%u%%), %.0f MB/s\033[K", mb,
+		    (double) p->total / 1e6,
+		    (unsigned) (bytes * 100 / p->total),
+		    secs > 0 ? mb / secs : 0.0);
+	else
+		fprintf(stderr, "\rreading %.1f MB, %.0f MB/s\033[K", mb,
+		    secs > 0 ? mb / secs : 0.0);
+	fflush(stderr);
+	p->shown = 1;
+}
+
+/* progress_end - clear the progress line */
+static void
+progress_end(struct audit *a)
+{
+	if (a->pg.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		a->pg.shown = 0;
+	}
+}
+
 /* merge - read the streams (sorted by first line) in time order */
 static int
 merge(struct audit *a, struct stream **order, size_t n, size_t bufsize,
@@ -389,7 +474,9 @@ merge(struct audit *a, struct stream **order, size_t n, size_t bufsize,
 		best->us = AUDIT_NO_MIN;
 		if ((r = advance(a, best, err, errlen)) == -1)
 			goto out;
+		progress(a, act, nact);
 		if (r == 0) {
+			a->pg.done += raw_offset(best);
 			/* its last lines may still come from another file */
 			if (d != NULL && last + DEDUP_AFTER_US > dedup_until)
 				dedup_until = last + DEDUP_AFTER_US;
@@ -451,7 +538,14 @@ audit_run(
 	}
 	qsort(order, n, sizeof(*order), by_first);
 	a->nfiles = (unsigned) n;
+	memset(&a->pg, 0, sizeof(a->pg));
+	for (i = 0; i < n && st[i].sized; i++)
+		a->pg.total += st[i].size;
+	if (i < n)
+		a->pg.total = 0;
+	a->pg.start = a->pg.last = mono_us();
 	rc = merge(a, order, n, bufsize, err, errlen);
+	progress_end(a);
 out:
 	if (st != NULL)
 		for (i = 0; i < n; i++)

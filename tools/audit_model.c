@@ -503,6 +503,9 @@ on_accept(struct audit *a, struct audit_user *u, struct amsg *m)
 	bump(m, AC_MESSAGES, 1);
 	if (m->client != NULL && tally(&u->addrs, m->client, 1) == -1)
 		return -1;
+	if (a->sg != NULL &&
+	    suggest_message(a->sg, u, us, m->client, m->c[AC_RECIPIENTS]) == -1)
+		return -1;
 	if ((inc = u->open) != NULL && us - inc->end_us > GAP_US)
 		inc = u->open = NULL;
 	slot_sum(u, minute, &msgs, &rcpts, &first);
@@ -539,6 +542,9 @@ on_rcpts(struct audit *a, struct amsg *m, long nrcpt)
 	bump(m, AC_RECIPIENTS, (uint32_t) nrcpt);
 	if (u == NULL)
 		return 0;
+	if (a->sg != NULL &&
+	    suggest_rcpts(a->sg, u, m->accept_us, (uint32_t) nrcpt) == -1)
+		return -1;
 	if (i < 0)
 		i += AUDIT_SLOTS;
 	if (u->slot_min[i] == minute)

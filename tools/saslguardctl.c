@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "ctlclient.h"
 #include "ctlout.h"
+#include "verify.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -323,8 +324,17 @@ c_stats(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 static int
 c_audit(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 {
+	int i;
+
 	(void) o;
 	(void) cm;
+	/* audit --verify JOURNAL...: the journal's hash chain (verify.c) */
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--verify") == 0) {
+			for (; i < argc; i++)
+				argv[i] = argv[i + 1];
+			return verify_main(argc, argv - 1);
+		}
 	return audit_main(argc + 1, argv - 1);
 }
 
@@ -345,7 +355,7 @@ static const struct cmd cmds[] = {
 	{ "stats", "[--prometheus]", 0, 0, "counters of the running daemon",
 	    c_stats },
 	{ "reload", "", 0, 0, "read the configuration file again", c_simple },
-	{ "audit", "[--json] [--since T] [--until T] [--user U] FILE...", 0,
+	{ "audit", "[OPTIONS] FILE...", 0,
 	    1000000, "reconstruct incidents from mail logs (no daemon "
 	    "needed; see audit --help)", c_audit },
 };
