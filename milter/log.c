@@ -37,6 +37,7 @@ errstr(int e, char *buf, size_t len)
 
 static int log_stderr;		/* set once in log_init */
 static int log_stamp;		/* prefix stderr lines with time and host */
+static int log_journal;		/* stderr is the systemd journal */
 static char log_host[256] = "localhost";
 static time_t log_probe_at;	/* when /dev/log was last looked for */
 static int log_syslog = 1;	/* /dev/log exists (atomic) */
@@ -96,7 +97,8 @@ log_init(const char *ident, const char *facility, int to_stderr)
 	 * copy on stderr gets the classic syslog prefix, so a file of it can
 	 * be read by "saslguardctl audit" like any maillog.
 	 */
-	log_stamp = getenv("JOURNAL_STREAM") == NULL;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_stamp = !log_journal;
 	if (gethostname(log_host, sizeof(log_host)) == -1)
 		snprintf(log_host, sizeof(log_host), "localhost");
 	log_host[sizeof(log_host) - 1] = '\0';
@@ -133,7 +135,11 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 	}
 	if (syslog_ok())
 		syslog(pri, "%s", line);
-	if (log_stderr) {
+	/*
+	 * Under systemd the journal gets stderr and /dev/log alike: one copy
+	 * is enough, and syslog's keeps the mail facility.
+	 */
+	if (log_stderr && !(log_journal && syslog_ok())) {
 		char out[LOG_LINE + 384], stamp[64] = "";
 		struct tm tm;
 		time_t now;

@@ -129,6 +129,41 @@ c_list(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 	return finish(&res, 0);
 }
 
+/* show_signals - the signals' row of "show": baseline and counts */
+static void
+show_signals(const struct table *t)
+{
+#define S(k) (table_get(t, "signals", k) ? table_get(t, "signals", k) : "")
+	if (table_get(t, "signals", "baseline") == NULL)
+		return;
+	printf("recipient domains:       %s of %s in %s\n",
+	    S("recipient_domains"), S("recipient_domains_max"),
+	    S("recipient_domains_window"));
+	printf("bounces received:        %s of %s in %s\n", S("bounces"),
+	    S("bounces_max"), S("bounces_window"));
+	printf("failed logins:           %s of %s in %s\n", S("failed_logins"),
+	    S("failed_logins_max"), S("failed_logins_window"));
+	printf("known networks:          %s\n", S("known_networks"));
+	printf("baseline:                %s", S("baseline"));
+	if (table_get(t, "signals", "baseline_history") != NULL)
+		printf(", history %s", S("baseline_history"));
+	printf("\n");
+	if (table_get(t, "signals", "baseline_messages_mean") == NULL)
+		return;
+	printf("  messages per hour:     mean %s, sd %s, last hour %s",
+	    S("baseline_messages_mean"), S("baseline_messages_sd"),
+	    S("baseline_messages_last_hour"));
+	if (table_get(t, "signals", "baseline_messages_bar") != NULL)
+		printf(", bar %s", S("baseline_messages_bar"));
+	printf("\n  recipients per hour:   mean %s, sd %s, last hour %s",
+	    S("baseline_recipients_mean"), S("baseline_recipients_sd"),
+	    S("baseline_recipients_last_hour"));
+	if (table_get(t, "signals", "baseline_recipients_bar") != NULL)
+		printf(", bar %s", S("baseline_recipients_bar"));
+	printf("\n");
+#undef S
+}
+
 static int
 c_show(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 {
@@ -145,6 +180,8 @@ c_show(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 	if (o->json) {
 		printf("{\"account\": ");
 		table_print_json_object(stdout, res.rows, "account");
+		printf(", \"signals\": ");
+		table_print_json_object(stdout, res.rows, "signals");
 		printf(", \"networks\": ");
 		table_print_json_type(stdout, res.rows, "network");
 		printf(", \"senders\": ");
@@ -176,6 +213,7 @@ c_show(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 	printf("last seen:               %s\n", G("last_seen"));
 	printf("held (recorded):         %s\n", G("held_recorded"));
 #undef G
+	show_signals(t);
 	if (table_get(t, "network", "network") != NULL) {
 		printf("\n");
 		table_print_type(stdout, t, "network", ncols, o->color);
@@ -380,11 +418,14 @@ usage(FILE *f)
 	    "\nexit status: 0 ok, 1 error, 2 usage\n", SYSCONFDIR);
 }
 
-/* socket_from_config - the control socket named in the config, or the default */
+/*
+ * socket_from_config - the control socket named in the config, or the
+ * default; written into sock (len bytes)
+ */
 static const char *
-socket_from_config(const char *path, int explicit_config)
+socket_from_config(const char *path, int explicit_config, char *sock,
+    size_t len)
 {
-	static char sock[4096];
 	struct conf *c;
 	char err[2048];
 
@@ -393,8 +434,9 @@ socket_from_config(const char *path, int explicit_config)
 			fprintf(stderr, "saslguardctl: %s\n", err);
 		return DEFAULT_SOCKET;
 	}
-	snprintf(sock, sizeof(sock), "%s", c->control_socket ?
-	    c->control_socket : DEFAULT_SOCKET);
+	if ((size_t) snprintf(sock, len, "%s", c->control_socket ?
+	    c->control_socket : DEFAULT_SOCKET) >= len)
+		snprintf(sock, len, "%s", DEFAULT_SOCKET);
 	conf_unref(c);
 	return sock;
 }
@@ -413,6 +455,7 @@ main(int argc, char *argv[])
 	};
 	struct opts o = { NULL, SYSCONFDIR "/saslguard.conf", 0, 0, 0, 60 };
 	const struct cmd *cm = NULL;
+	char sockbuf[4096];
 	int ch, i, nargs, explicit_config = 0, nocolor = 0;
 
 	/* options stop at the command word, so each command parses its own */
@@ -484,6 +527,7 @@ main(int argc, char *argv[])
 	}
 	o.color = !nocolor && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	if (o.socket == NULL)
-		o.socket = socket_from_config(o.config, explicit_config);
+		o.socket = socket_from_config(o.config, explicit_config, sockbuf,
+		    sizeof(sockbuf));
 	return cm->fn(&o, cm, argc, argv);
 }
