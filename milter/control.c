@@ -66,7 +66,56 @@ static int ctl_fd = -1;
 static char *ctl_path;		/* owned */
 static pthread_t ctl_thread;
 static int ctl_running;
-static unsigned ctl_clients;	/* atomic */
+static pthread_mutex_t ctl_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uid_t    uid;
+	unsigned n;		/* 0 = free slot */
+} ctl_slots[CONTROL_CLIENTS];	/* clients per uid; under ctl_slots_lock */
+static unsigned ctl_clients;	/* under ctl_slots_lock */
+
+/* slot_take - count a client of uid; 0, or -1 when a cap is reached */
+static int
+slot_take(uid_t uid)
+{
+	size_t i, fr = CONTROL_CLIENTS;
+	int rc = -1;
+
+	pthread_mutex_lock(&ctl_slots_lock);
+	if (ctl_clients < CONTROL_CLIENTS) {
+		for (i = 0; i < CONTROL_CLIENTS; i++) {
+			if (ctl_slots[i].n > 0 && ctl_slots[i].uid == uid)
+				break;
+			if (ctl_slots[i].n == 0 && fr == CONTROL_CLIENTS)
+				fr = i;
+		}
+		if (i == CONTROL_CLIENTS)
+			i = fr;
+		if (i < CONTROL_CLIENTS && ctl_slots[i].n < CONTROL_PER_UID) {
+			ctl_slots[i].uid = uid;
+			ctl_slots[i].n++;
+			ctl_clients++;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&ctl_slots_lock);
+	return rc;
+}
+
+/* slot_give - a client of uid is gone */
+static void
+slot_give(uid_t uid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctl_slots_lock);
+	for (i = 0; i < CONTROL_CLIENTS; i++)
+		if (ctl_slots[i].n > 0 && ctl_slots[i].uid == uid) {
+			ctl_slots[i].n--;
+			ctl_clients--;
+			break;
+		}
+	pthread_mutex_unlock(&ctl_slots_lock);
+}
 
 /* send_all - write a whole reply line */
 static int
@@ -268,6 +317,64 @@ limit_fields(struct ctl_line *l, const char *name, uint32_t used,
 	ctl_line_add_str(l, key, win);
 }
 
+/* add_rate - " key=N.NN" for a per-hour figure */
+static void
+add_rate(struct ctl_line *l, const char *key, double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.2f", v);
+	ctl_line_add_str(l, key, buf);
+}
+
+/* signal_fields - the signals' state of an account: baseline and counts */
+static void
+signal_fields(struct ctl_line *l, const struct conf *c,
+    const struct limits *lim, const struct account_view *v)
+{
+	char win[32];
+
+	ctl_line_init(l, CTL_ROW);
+	ctl_line_add_str(l, "type", "signals");
+	limit_fields(l, "recipient_domains", v->domains,
+	    &lim->recipient_domains);
+	limit_fields(l, "bounces", v->bounces, &lim->bounces);
+	limit_fields(l, "failed_logins", v->failures, &lim->failed_logins);
+	ctl_line_add_u64(l, "new_network_recipients",
+	    lim->new_network_recipients);
+	ctl_line_add_u64(l, "known_networks", v->known_networks);
+	if (!c->baseline.enabled)
+		ctl_line_add_str(l, "baseline", "off");
+	else if (!v->has_history)
+		ctl_line_add_str(l, "baseline", "none");
+	else
+		ctl_line_add_str(l, "baseline",
+		    v->baseline_ready ? "ready" : "learning");
+	if (!v->has_history)
+		return;
+	/* whole days and hours: the exact seconds say nothing more */
+	if (v->history >= 86400)
+		snprintf(win, sizeof(win), "%ud%uh", v->history / 86400,
+		    v->history % 86400 / 3600);
+	else
+		snprintf(win, sizeof(win), "%uh", v->history / 3600);
+	ctl_line_add_str(l, "baseline_history", win);
+	add_rate(l, "baseline_messages_mean", v->mean[BASELINE_MESSAGES]);
+	add_rate(l, "baseline_messages_sd", v->sd[BASELINE_MESSAGES]);
+	add_rate(l, "baseline_recipients_mean", v->mean[BASELINE_RECIPIENTS]);
+	add_rate(l, "baseline_recipients_sd", v->sd[BASELINE_RECIPIENTS]);
+	ctl_line_add_u64(l, "baseline_messages_last_hour",
+	    v->recent[BASELINE_MESSAGES]);
+	ctl_line_add_u64(l, "baseline_recipients_last_hour",
+	    v->recent[BASELINE_RECIPIENTS]);
+	if (v->baseline_ready && c->baseline.enabled) {
+		ctl_line_add_u64(l, "baseline_messages_bar",
+		    v->bar[BASELINE_MESSAGES]);
+		ctl_line_add_u64(l, "baseline_recipients_bar",
+		    v->bar[BASELINE_RECIPIENTS]);
+	}
+}
+
 /* queue_rows - one row per queued message */
 static int
 queue_rows(struct client *cl, const struct usermail *um)
@@ -333,6 +440,8 @@ cmd_show(struct client *cl, const struct ctl_request *r)
 		conf_unref(c);
 		return -1;
 	}
+	signal_fields(&l, c, lim, &v);
+	rc = reply_line(cl, &l);
 	for (i = 0; i < v.nnets && rc == 0; i++) {
 		netaddr_format(v.nets[i].key, c->ipv4_prefix, c->ipv6_prefix,
 		    net, sizeof(net));
@@ -938,8 +1047,8 @@ client_thread(void *arg)
 	free(req);
 out:
 	close(cl->fd);
+	slot_give(cl->uid);
 	free(cl);
-	__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -970,18 +1079,16 @@ accept_thread(void *arg)
 		}
 		(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (__atomic_add_fetch(&ctl_clients, 1, __ATOMIC_RELAXED) >
-		    CONTROL_CLIENTS) {
+		if (slot_take(cred.uid) == -1) {
 			static const char busy[] = "err busy too%20many%20clients\n";
 
 			(void) send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
 			close(fd);
-			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		if ((cl = malloc(sizeof(*cl))) == NULL) {
 			close(fd);
-			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+			slot_give(cred.uid);
 			continue;
 		}
 		cl->fd = fd;
@@ -991,7 +1098,7 @@ accept_thread(void *arg)
 		if (pthread_create(&t, NULL, client_thread, cl) != 0) {
 			close(fd);
 			free(cl);
-			__atomic_sub_fetch(&ctl_clients, 1, __ATOMIC_RELAXED);
+			slot_give(cred.uid);
 			continue;
 		}
 		pthread_detach(t);

@@ -6,7 +6,9 @@
  * credentials are checked (SO_PEERCRED): root, the uids in
  * control_allow_users and members of control_allow_groups may talk;
  * anyone else gets "err denied" and is dropped.  Each client has its own
- * thread with an idle timeout, and at most CONTROL_CLIENTS run at once, so
+ * thread with an idle timeout, at most CONTROL_CLIENTS run at once and at
+ * most CONTROL_PER_UID of one uid (so one user's stalled clients cannot
+ * lock the others out), so
  * a stalled or hostile client never blocks another client or the mail.
  *
  * Thread safety: control_start/control_stop from main only.
@@ -19,7 +21,8 @@
 #include "clusterproto.h"
 #include "conf.h"
 
-#define CONTROL_CLIENTS 16
+#define CONTROL_CLIENTS 32	/* clients at once, all uids */
+#define CONTROL_PER_UID 8	/* clients at once of one uid */
 #define CONTROL_IDLE	30	/* seconds a client may stay silent */
 
 /* control_start - open the socket and start the accept thread; 0 or -1 */

@@ -6,6 +6,9 @@
  * thread sees SIGTERM/SIGHUP/SIGINT (stop); the store is opened and every
  * flag loaded into memory before the milter socket accepts a connection,
  * so no message of a flagged account can slip through after a restart.
+ * The accounts' histories (baselines, known networks) are loaded then
+ * too, written back every hour by the housekeeping thread, in batches
+ * and off the SMTP path, and once more when the daemon stops.
  *
  * Thread safety: single-threaded until smfi_main().
  */
@@ -13,6 +16,7 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +29,7 @@
 #include <libmilter/mfapi.h>
 
 #include "accounts.h"
+#include "authwatch.h"
 #include "callbacks.h"
 #include "conf.h"
 #include "cluster.h"
@@ -43,6 +48,8 @@
 #endif
 
 #define HOUSEKEEPING_INTERVAL 60
+#define HISTORY_INTERVAL      3600	/* seconds between history writes */
+#define HISTORY_BATCH         256	/* accounts per store transaction */
 
 static struct daemon daemon_state;
 
@@ -87,10 +94,97 @@ load_flag(const struct store_flag *sf, void *arg)
 	return 0;
 }
 
+/* the start-up load of histories */
+struct history_load {
+	const struct conf *c;
+	size_t n;		/* values loaded */
+	size_t skipped;		/* names or values not understood */
+};
+
+/* load_history - one stored history value into the account table */
+static int
+load_history(const char *user, const char *key, double value, time_t updated,
+    void *arg)
+{
+	struct history_load *hl = arg;
+
+	switch (accounts_history_load(sg->accounts, hl->c, user, key, value,
+	    updated)) {
+	case 0:
+		hl->n++;
+		return 0;
+	case 1:
+		hl->skipped++;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* put_history - the rows of one account's history; 0 or -1 */
+static int
+put_history(struct store *st, const struct account_history *h, time_t now,
+    char *err, size_t len)
+{
+	const char *name;
+	char key[32];
+	double v;
+	size_t i;
+
+	for (i = 0; baseline_export(&h->bl, i, &name, &v) == 0; i++)
+		if (store_baseline_put(st, h->user, name, v, now, err,
+		    len) == -1)
+			return -1;
+	for (i = 0; i < h->nnets; i++) {
+		snprintf(key, sizeof(key), "net:%" PRIx64, h->nets[i].key);
+		if (store_baseline_put(st, h->user, key,
+		    (double) h->nets[i].seen, now, err, len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * save_histories - write the histories changed since the last call, a
+ * batch of accounts per transaction; what could not be written is marked
+ * changed again for the next call.  Returns the accounts written, or -1.
+ */
+static long
+save_histories(struct store *st, time_t now, char *err, size_t len)
+{
+	struct account_history *h;
+	size_t n, i, k, done = 0;
+	int rc = 0;
+
+	if (accounts_history_collect(sg->accounts, &h, &n) == -1) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i += HISTORY_BATCH) {
+		if (store_begin(st, err, len) == -1) {
+			rc = -1;
+			break;
+		}
+		for (k = i; k < n && k < i + HISTORY_BATCH && rc == 0; k++)
+			rc = put_history(st, &h[k], now, err, len);
+		if (rc == 0 && store_commit(st, err, len) == -1)
+			rc = -1;
+		if (rc == -1)
+			store_rollback(st);
+		else
+			done = k;
+	}
+	for (i = done; i < n; i++)
+		accounts_history_mark(sg->accounts, h[i].user);
+	accounts_history_free(h, n);
+	return rc == -1 ? -1 : (long) done;
+}
+
 /* open_state - the store, its writer and every flag in memory */
 static void
 open_state(const struct conf *c)
 {
+	struct history_load hl = { c, 0, 0 };
 	char err[512];
 	size_t nflags = 0;
 
@@ -99,6 +193,12 @@ open_state(const struct conf *c)
 	if (store_flags_each(sg->store, load_flag, &nflags, err,
 	    sizeof(err)) == -1)
 		fatalx("cannot load flags: %s", err);
+	if (store_baselines_each(sg->store, load_history, &hl, err,
+	    sizeof(err)) == -1)
+		fatalx("cannot load account histories: %s", err);
+	if (hl.n > 0 || hl.skipped > 0)
+		log_info("state: %zu history values loaded, %zu skipped",
+		    hl.n, hl.skipped);
 	if (store_open(c->state_db, 0, &sg->reader, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((sg->storeq = storeq_create(sg->store, 100, store_error,
@@ -164,6 +264,25 @@ signal_thread(void *arg)
 	return NULL;
 }
 
+/* final_save - the histories changed since the last hourly write */
+static void
+final_save(const struct conf *c)
+{
+	struct store *st;
+	char err[512];
+	long w;
+
+	if (store_open(c->state_db, 0, &st, err, sizeof(err)) == -1) {
+		log_warnx("stopping: account histories not written: %s", err);
+		return;
+	}
+	if ((w = save_histories(st, time(NULL), err, sizeof(err))) == -1)
+		log_warnx("stopping: account histories: %s", err);
+	else if (w > 0)
+		log_info("stopping: %ld account histories written", w);
+	store_close(st);
+}
+
 /* housekeeping_thread - expire idle accounts and old store rows */
 static void *
 housekeeping_thread(void *arg)
@@ -171,7 +290,9 @@ housekeeping_thread(void *arg)
 	struct store *st = NULL;
 	struct conf *c;
 	char err[512];
+	time_t saved = time(NULL);
 	size_t n;
+	long w;
 
 	(void) arg;
 	c = daemon_conf();
@@ -189,6 +310,16 @@ housekeeping_thread(void *arg)
 		    sizeof(err)) == -1)
 			log_warnx("housekeeping: %s", err);
 		conf_unref(c);
+		if (st != NULL && time(NULL) - saved >= HISTORY_INTERVAL) {
+			saved = time(NULL);
+			if ((w = save_histories(st, saved, err,
+			    sizeof(err))) == -1)
+				log_warnx("housekeeping: account histories: %s",
+				    err);
+			else if (w > 0)
+				log_debug("housekeeping: %ld account "
+				    "histories written", w);
+		}
 	}
 	return NULL;
 }
@@ -261,6 +392,8 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatalx("pthread_sigmask failed");
+	/* a file-size limit must give EFBIG to the store, not kill us */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 
@@ -281,6 +414,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (control_start(c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (authwatch_start(c, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (pthread_create(&tid, NULL, signal_thread, &set) != 0 ||
 	    pthread_detach(tid) != 0)
 		fatalx("cannot start the signal thread");
@@ -293,6 +428,10 @@ main(int argc, char *argv[])
 	    path);
 	rc = smfi_main();
 	log_info("stopping");
+	authwatch_stop();
+	c = daemon_conf();
+	final_save(c);
+	conf_unref(c);
 	control_stop();
 	cluster_stop();
 	queuetool_stop();

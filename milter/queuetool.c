@@ -463,10 +463,12 @@ queuetool_start(const struct conf *c, char *err, size_t len)
 void
 queuetool_stop(void)
 {
+	pthread_mutex_lock(&qt_lock);	/* a control client may be using it */
 	if (qt_fd != -1) {
 		close(qt_fd);
 		qt_fd = -1;
 	}
+	pthread_mutex_unlock(&qt_lock);
 	if (qt_pid > 0) {
 		(void) waitpid(qt_pid, NULL, 0);
 		qt_pid = -1;
