@@ -7,6 +7,14 @@
  * (flag details, senders other than the login) hang off a second,
  * lazily allocated struct, so a typical account costs about 160 bytes.
  *
+ * The signals' long-lived state (baseline and known networks) lives in a
+ * second chain of each stripe, under the same lock: a history entry is
+ * created with an account's first counted message while a signal is on,
+ * costs about 110 bytes with its name, and is dropped after baseline.keep
+ * of silence, while the account entry beside it comes and goes with the
+ * windows.  Rarer signal state (bounces, failed logins, recipient domains)
+ * hangs off the extras.
+ *
  * Thread safety: every function locks the stripe it touches; the policy
  * is called under that lock (it is pure arithmetic), no I/O ever is.
  * Tests: tests/test_accounts.c
@@ -19,6 +27,7 @@
 
 #include "accounts.h"
 #include "addr.h"
+#include "signals.h"
 #include "window.h"
 
 #define NSTRIPES	64
@@ -33,11 +42,27 @@
 #define ACCT_OWN_SENDER 0x80000000u
 #define HASH_MASK	0x7fffffffu
 
+#define HIST_DIRTY 0x80000000u	/* in history.hash: changed since collected */
+#define NET_PREFIX "net:"	/* stored name of a known network */
+
 struct account_extra {
 	int      flagged;
 	struct account_flag flag;
 	uint8_t  nsenders;
 	char    *senders[ACCOUNT_SENDERS_MAX];	/* owned */
+	struct window *bounces;		/* owned; NULL until a bounce */
+	struct window *failures;	/* owned; NULL until a failed login */
+	struct netset *doms;		/* owned; external recipient domains */
+};
+
+/* the long-lived habit of an account */
+struct history {
+	struct history *next;	/* hash chain */
+	uint32_t hash;		/* hash_user() | HIST_DIRTY */
+	uint32_t last;		/* last time touched */
+	struct baseline bl;
+	struct netset nets;	/* networks of the last baseline.keep */
+	char     user[];	/* canonical login */
 };
 
 struct account {
@@ -60,6 +85,9 @@ struct stripe {
 	size_t   nbuckets;		/* power of two */
 	size_t   n;
 	size_t   nflagged;
+	struct history **hbuckets;	/* owned */
+	size_t   nhbuckets;		/* power of two */
+	size_t   nh;
 };
 
 struct accounts {
@@ -104,10 +132,96 @@ account_free(struct account *e)
 	if (e->extra != NULL) {
 		for (i = 0; i < e->extra->nsenders; i++)
 			free(e->extra->senders[i]);
+		free(e->extra->bounces);
+		free(e->extra->failures);
+		netset_free(e->extra->doms);
+		free(e->extra->doms);
 		free(e->extra);
 	}
 	netset_free(&e->nets);
 	free(e);
+}
+
+/* history_free - a history entry; accepts NULL */
+static void
+history_free(struct history *hi)
+{
+	if (hi == NULL)
+		return;
+	netset_free(&hi->nets);
+	free(hi);
+}
+
+/* hbucket_of - the history chain head a hash lives in (nhbuckets > 0) */
+static struct history **
+hbucket_of(struct stripe *s, uint32_t h)
+{
+	return &s->hbuckets[(h >> STRIPE_SHIFT) & (s->nhbuckets - 1)];
+}
+
+/* history_find - the history of user in s, or NULL; caller holds the lock */
+static struct history *
+history_find(struct stripe *s, const char *user, uint32_t h)
+{
+	struct history *hi;
+
+	if (s->nhbuckets == 0)
+		return NULL;
+	for (hi = *hbucket_of(s, h); hi != NULL; hi = hi->next)
+		if ((hi->hash & HASH_MASK) == h && strcmp(hi->user, user) == 0)
+			return hi;
+	return NULL;
+}
+
+/* history_grow - double the history buckets of s (or make the first ones) */
+static int
+history_grow(struct stripe *s)
+{
+	struct history **nb, *hi, *next;
+	size_t n = s->nhbuckets ? s->nhbuckets * 2 : INITIAL_BUCKETS, b, b2;
+
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return -1;
+	for (b = 0; b < s->nhbuckets; b++)
+		for (hi = s->hbuckets[b]; hi != NULL; hi = next) {
+			next = hi->next;
+			b2 = ((hi->hash & HASH_MASK) >> STRIPE_SHIFT) & (n - 1);
+			hi->next = nb[b2];
+			nb[b2] = hi;
+		}
+	free(s->hbuckets);
+	s->hbuckets = nb;
+	s->nhbuckets = n;
+	return 0;
+}
+
+/* history_of - the history of user, created empty when new; NULL on ENOMEM */
+static struct history *
+history_of(struct stripe *s, const char *user, uint32_t h, time_t now)
+{
+	struct history *hi, **head;
+	size_t len;
+
+	if ((hi = history_find(s, user, h)) != NULL)
+		return hi;
+	if (s->nhbuckets == 0 && history_grow(s) == -1)
+		return NULL;
+	len = strlen(user);
+	if ((hi = calloc(1, offsetof(struct history, user) + len + 1)) == NULL)
+		return NULL;
+	hi->hash = h;
+	hi->last = now > 0 && (uint64_t) now <= UINT32_MAX ? (uint32_t) now : 0;
+	baseline_init(&hi->bl);
+	netset_init(&hi->nets);
+	memcpy(hi->user, user, len + 1);
+	/* a failed grow keeps the longer chains */
+	if (s->nh >= s->nhbuckets)
+		(void) history_grow(s);
+	head = hbucket_of(s, h);
+	hi->next = *head;
+	*head = hi;
+	s->nh++;
+	return hi;
 }
 
 /* accounts_create - an empty table */
@@ -139,6 +253,7 @@ accounts_create(void)
 void
 accounts_destroy(struct accounts *a)
 {
+	struct history *hi, *hnext;
 	struct account *e, *next;
 	size_t i, b;
 
@@ -150,6 +265,12 @@ accounts_destroy(struct accounts *a)
 				next = e->next;
 				account_free(e);
 			}
+		for (b = 0; b < a->s[i].nhbuckets; b++)
+			for (hi = a->s[i].hbuckets[b]; hi != NULL; hi = hnext) {
+				hnext = hi->next;
+				history_free(hi);
+			}
+		free(a->s[i].hbuckets);
 		free(a->s[i].buckets);
 		pthread_mutex_destroy(&a->s[i].lock);
 	}
@@ -225,6 +346,83 @@ extra_of(struct account *e)
 	return e->extra;
 }
 
+/* signals_on - 1 when a signal needs the account's history */
+static int
+signals_on(const struct conf *c, const struct limits *l)
+{
+	return c->baseline.enabled || l->new_network_recipients != 0;
+}
+
+/* extra_window - a window of the extras, allocated on first use; NULL on ENOMEM */
+static struct window *
+extra_window(struct account *e, int bounces)
+{
+	struct account_extra *x;
+	struct window       **w;
+
+	if ((x = extra_of(e)) == NULL)
+		return NULL;
+	w = bounces ? &x->bounces : &x->failures;
+	if (*w == NULL && (*w = malloc(sizeof(**w))) != NULL)
+		window_init(*w);
+	return *w;
+}
+
+/* domains_of - the domain set of e, allocated on first use; NULL on ENOMEM */
+static struct netset *
+domains_of(struct account *e)
+{
+	struct account_extra *x;
+
+	if ((x = extra_of(e)) == NULL)
+		return NULL;
+	if (x->doms == NULL && (x->doms = malloc(sizeof(*x->doms))) != NULL)
+		netset_init(x->doms);
+	return x->doms;
+}
+
+/* optional_total - the total of a window that may not exist (0) */
+static uint32_t
+optional_total(struct window *w, uint32_t length, time_t now)
+{
+	return w == NULL ? 0 : window_total(w, length, now);
+}
+
+/* known - 1 when key is live in s */
+static int
+known(const struct netset *s, uint64_t key, uint32_t window, time_t now)
+{
+	return netset_count(s, &key, window, now) ==
+	       netset_count(s, NULL, window, now);
+}
+
+/* count_domains - distinct live keys of s (may be NULL) and keys[0..n) */
+static uint32_t
+count_domains(const struct netset *s, const uint64_t *keys, size_t n,
+    uint32_t more, uint32_t window, time_t now)
+{
+	uint32_t base, total;
+	size_t   i;
+
+	if (s == NULL) {
+		total = (uint32_t) n;
+	} else {
+		base = total = netset_count(s, NULL, window, now);
+		for (i = 0; i < n; i++)
+			if (netset_count(s, &keys[i], window, now) > base)
+				total++;
+	}
+	return total > UINT32_MAX - more ? UINT32_MAX : total + more;
+}
+
+/* touch - move a last-seen time forward to now */
+static void
+touch(uint32_t *last, time_t now)
+{
+	if (now > 0 && (uint64_t) now <= UINT32_MAX && (uint32_t) now > *last)
+		*last = (uint32_t) now;
+}
+
 /* remember_sender - keep sender among the last few distinct ones */
 static void
 remember_sender(struct account *e, const char *sender)
@@ -280,21 +478,35 @@ int
 accounts_eom(struct accounts *a, const struct conf *c,
     const struct accounts_txn *t, time_t now, struct policy_decision *d)
 {
+	return accounts_eom_signals(a, c, t, NULL, now, d);
+}
+
+/* accounts_eom_signals - accounts_eom() with the recipients' signals */
+int
+accounts_eom_signals(struct accounts *a, const struct conf *c,
+    const struct accounts_txn *t, const struct signals_msg *m, time_t now,
+    struct policy_decision *d)
+{
 	const struct limits *l;
 	char *const *senders;
-	size_t nsenders;
+	size_t nsenders, i, ndoms;
 	struct policy_usage u;
 	struct policy_facts f;
+	struct signals_facts sf;
 	struct account_flag fl;
+	struct history *x = NULL;
+	struct netset *doms = NULL;
 	struct account *e;
 	struct stripe *s;
-	uint32_t h = hash_user(t->user);
+	uint32_t h = hash_user(t->user), keep = c->baseline.keep;
+	uint64_t r;
 	int rc = 0;
 
 	l = conf_account(c, t->user, &senders, &nsenders);
 	f.nrcpt = t->nrcpt;
 	f.sender_belongs = t->sender_ok &&
 	    addr_sender_belongs(t->sender, t->user, senders, nsenders);
+	ndoms = m != NULL ? m->ndomains : 0;
 
 	s = stripe_of(a, h);
 	pthread_mutex_lock(&s->lock);
@@ -302,6 +514,9 @@ accounts_eom(struct accounts *a, const struct conf *c,
 		rc = -1;
 		goto out;
 	}
+	/* out of memory for a history: the fixed limits still apply */
+	if (signals_on(c, l))
+		x = history_of(s, t->user, h, now);
 	u.flagged = flagged(e);
 	u.messages = window_total(&e->msgs, l->messages.window, now);
 	u.recipients = window_total(&e->rcpts, l->recipients.window, now);
@@ -310,8 +525,33 @@ accounts_eom(struct accounts *a, const struct conf *c,
 	    l->client_addresses.window, now);
 	policy_eom(l, c->mode, &u, &f, d);
 
-	if ((uint32_t) now > e->last)
-		e->last = (uint32_t) now;
+	/* the signals: measured here, decided in signals.c */
+	memset(&sf, 0, sizeof(sf));
+	sf.ext_rcpts = m != NULL ? m->ext_rcpts : t->nrcpt;
+	r = (uint64_t) u.recipients + t->nrcpt;
+	sf.recipients = r > UINT32_MAX ? UINT32_MAX : (uint32_t) r;
+	if (x != NULL) {
+		baseline_check(&x->bl, &c->baseline.p, now, 1, t->nrcpt, &sf.bl);
+		sf.baseline = c->baseline.enabled;
+		sf.new_network = t->have_net && l->new_network_recipients != 0 &&
+				 x->nets.n > 0 &&
+				 baseline_ready(&x->bl, &c->baseline.p, now) &&
+				 !known(&x->nets, t->net, keep, now);
+	}
+	if (e->extra != NULL) {
+		doms = e->extra->doms;
+		sf.bounces = optional_total(e->extra->bounces,
+		    l->bounces.window, now);
+		sf.failures = optional_total(e->extra->failures,
+		    l->failed_logins.window, now);
+	}
+	if (l->recipient_domains.max != 0)
+		sf.domains = count_domains(doms, m != NULL ? m->domain : NULL,
+		    ndoms, m != NULL ? m->more_domains : 0,
+		    l->recipient_domains.window, now);
+	signals_eom(l, c->mode, u.flagged, &sf, d);
+
+	touch(&e->last, now);
 	if (t->have_net)
 		(void) netset_touch(&e->nets, t->net,
 		    l->client_addresses.window, now);
@@ -320,6 +560,20 @@ accounts_eom(struct accounts *a, const struct conf *c,
 	if (d->action == ACTION_PASS) {
 		window_add(&e->msgs, l->messages.window, now, 1);
 		window_add(&e->rcpts, l->recipients.window, now, t->nrcpt);
+		if (x != NULL)
+			baseline_add(&x->bl, &c->baseline.p, now, 1, t->nrcpt);
+		if (l->recipient_domains.max != 0 && ndoms > 0 &&
+		    (doms = domains_of(e)) != NULL)
+			for (i = 0; i < ndoms; i++)
+				(void) netset_touch(doms, m->domain[i],
+				    l->recipient_domains.window, now);
+	}
+	/* only a clean message teaches the account a network */
+	if (x != NULL && t->have_net && d->limit == LIMIT_NONE)
+		(void) netset_touch(&x->nets, t->net, keep, now);
+	if (x != NULL) {
+		touch(&x->last, now);
+		x->hash |= HIST_DIRTY;
 	}
 	if (d->flag) {
 		fl.at = now;
@@ -397,7 +651,8 @@ size_t
 accounts_expire(struct accounts *a, const struct conf *c, time_t now)
 {
 	struct account **pp, *e;
-	uint32_t idle = conf_max_window(c);
+	struct history **hp, *hi;
+	uint32_t idle = conf_max_window(c), keep = c->baseline.keep;
 	size_t i, b, dropped = 0;
 
 	for (i = 0; i < NSTRIPES; i++) {
@@ -417,9 +672,48 @@ accounts_expire(struct accounts *a, const struct conf *c, time_t now)
 					pp = &e->next;
 			}
 		}
+		/* histories are not accounts: not counted in the result */
+		for (b = 0; b < s->nhbuckets; b++) {
+			hp = &s->hbuckets[b];
+			while ((hi = *hp) != NULL) {
+				if (now >= (time_t) hi->last &&
+				    (uint64_t) (now - hi->last) > keep) {
+					*hp = hi->next;
+					history_free(hi);
+					s->nh--;
+				} else
+					hp = &hi->next;
+			}
+		}
 		pthread_mutex_unlock(&s->lock);
 	}
 	return dropped;
+}
+
+/* view_history - an account's history into v */
+static void
+view_history(const struct conf *c, struct history *hi, time_t now,
+    struct account_view *v)
+{
+	size_t w;
+
+	v->known_networks =
+	    netset_count(&hi->nets, NULL, c->baseline.keep, now);
+	if (baseline_empty(&hi->bl))
+		return;
+	baseline_roll(&hi->bl, &c->baseline.p, now);
+	v->has_history = 1;
+	v->history = baseline_history(&hi->bl, now);
+	v->baseline_ready = baseline_ready(&hi->bl, &c->baseline.p, now);
+	for (w = 0; w < BASELINE_N_; w++) {
+		v->mean[w] = hi->bl.mean[w];
+		v->sd[w] = baseline_sd(&hi->bl, (enum baseline_what) w);
+		v->recent[w] =
+		    baseline_recent(&hi->bl, (enum baseline_what) w, now);
+		if (v->baseline_ready)
+			v->bar[w] = baseline_bar(
+			    &hi->bl, &c->baseline.p, (enum baseline_what) w);
+	}
 }
 
 /* accounts_view - a copy of what is known about user */
@@ -430,6 +724,7 @@ accounts_view(struct accounts *a, const struct conf *c, const char *user,
 	const struct limits *l;
 	char *const *senders;
 	size_t nsenders, i;
+	struct history *hi;
 	struct account *e;
 	struct stripe *s;
 	uint32_t h = hash_user(user);
@@ -453,6 +748,13 @@ accounts_view(struct accounts *a, const struct conf *c, const char *user,
 			snprintf(v->senders[v->nsenders++],
 			    sizeof(v->senders[0]), "%s", e->user);
 		if (e->extra != NULL) {
+			v->bounces = optional_total(e->extra->bounces,
+			    l->bounces.window, now);
+			v->failures = optional_total(e->extra->failures,
+			    l->failed_logins.window, now);
+			if (e->extra->doms != NULL)
+				v->domains = netset_count(e->extra->doms, NULL,
+				    l->recipient_domains.window, now);
 			v->flagged = e->extra->flagged;
 			v->flag = e->extra->flag;
 			for (i = 0; i < e->extra->nsenders &&
@@ -462,6 +764,8 @@ accounts_view(struct accounts *a, const struct conf *c, const char *user,
 				    e->extra->senders[i]);
 		}
 	}
+	if ((hi = history_find(s, user, h)) != NULL)
+		view_history(c, hi, now, v);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -513,6 +817,243 @@ accounts_list_flagged(struct accounts *a, struct account_flagged **out,
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+/* accounts_bounce - a bounce arrived for user: count it and decide */
+int
+accounts_bounce(struct accounts *a, const struct conf *c, const char *user,
+    time_t now, struct policy_decision *d)
+{
+	const struct limits *l = conf_account(c, user, NULL, NULL);
+	struct account_flag fl;
+	struct account *e;
+	struct window *w;
+	struct stripe *s;
+	uint32_t h = hash_user(user), total;
+	int rc = 0;
+
+	signals_bounce(l, c->mode, 0, 0, d);
+	if (l->bounces.max == 0)
+		return 0;
+	s = stripe_of(a, h);
+	pthread_mutex_lock(&s->lock);
+	if ((e = find_or_create(s, user, h, now)) == NULL ||
+	    (w = extra_window(e, 1)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	touch(&e->last, now);
+	window_add(w, l->bounces.window, now, 1);
+	total = window_total(w, l->bounces.window, now);
+	signals_bounce(l, c->mode, flagged(e), total, d);
+	if (d->flag) {
+		memset(&fl, 0, sizeof(fl));
+		fl.at = now;
+		fl.limit = d->limit;
+		fl.count = d->count;
+		fl.max = d->max;
+		fl.window = d->window;
+		if (latch(s, e, &fl) == -1)
+			rc = -1;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* accounts_auth_failure - count a failed login of user */
+int
+accounts_auth_failure(
+    struct accounts *a, const struct conf *c, const char *user, time_t now)
+{
+	const struct limits *l = conf_account(c, user, NULL, NULL);
+	struct account *e;
+	struct window *w;
+	struct stripe *s;
+	uint32_t h = hash_user(user);
+	int rc = 0;
+
+	if (l->failed_logins.max == 0)
+		return 0;
+	s = stripe_of(a, h);
+	pthread_mutex_lock(&s->lock);
+	if ((e = find_or_create(s, user, h, now)) == NULL ||
+	    (w = extra_window(e, 0)) == NULL) {
+		rc = -1;
+	} else {
+		touch(&e->last, now);
+		window_add(w, l->failed_logins.window, now, 1);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* parse_net - "net:HEX" into *key; -1 when name is not one */
+static int
+parse_net(const char *name, uint64_t *key)
+{
+	const char *p = name + sizeof(NET_PREFIX) - 1;
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (strncmp(name, NET_PREFIX, sizeof(NET_PREFIX) - 1) != 0)
+		return -1;
+	for (; *p != '\0'; p++, n++) {
+		if (n >= 16)
+			return -1;
+		if (*p >= '0' && *p <= '9')
+			v = v << 4 | (uint64_t) (*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			v = v << 4 | (uint64_t) (*p - 'a' + 10);
+		else
+			return -1;
+	}
+	if (n == 0)
+		return -1;
+	*key = v;
+	return 0;
+}
+
+/* accounts_history_load - one stored value of user's history */
+int
+accounts_history_load(struct accounts *a, const struct conf *c,
+    const char *user, const char *name, double value, time_t updated)
+{
+	struct history *hi;
+	struct baseline b;
+	struct stripe *s;
+	uint64_t key = 0;
+	uint32_t h = hash_user(user);
+	int rc = 0, net;
+
+	net = parse_net(name, &key) == 0;
+	if (net && !(value >= 1 && value <= (double) UINT32_MAX))
+		return 1;
+	/* check the name and the value before creating anything */
+	baseline_init(&b);
+	if (!net && baseline_import(&b, name, value) == -1)
+		return 1;
+	s = stripe_of(a, h);
+	pthread_mutex_lock(&s->lock);
+	if ((hi = history_of(s, user, h, updated)) == NULL) {
+		rc = -1;
+	} else if (net) {
+		if (netset_touch(&hi->nets, key, c->baseline.keep,
+			(time_t) value) == -1)
+			rc = -1;
+	} else {
+		(void) baseline_import(&hi->bl, name, value);
+		/* a row written by hand may lack the hour: start at since */
+		if (hi->bl.hour < hi->bl.since)
+			hi->bl.hour = hi->bl.since;
+	}
+	if (hi != NULL)
+		touch(&hi->last, updated);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* accounts_history_mark - mark user's history changed (a failed write) */
+void
+accounts_history_mark(struct accounts *a, const char *user)
+{
+	struct history *hi;
+	struct stripe *s;
+	uint32_t h = hash_user(user);
+
+	s = stripe_of(a, h);
+	pthread_mutex_lock(&s->lock);
+	if ((hi = history_find(s, user, h)) != NULL)
+		hi->hash |= HIST_DIRTY;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* history_copy - a copy of hi into r; -1 on ENOMEM */
+static int
+history_copy(const struct history *hi, struct account_history *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if ((r->user = strdup(hi->user)) == NULL)
+		return -1;
+	r->bl = hi->bl;
+	if (hi->nets.n > 0) {
+		if ((r->nets = calloc(hi->nets.n, sizeof(*r->nets))) == NULL) {
+			free(r->user);
+			r->user = NULL;
+			return -1;
+		}
+		for (i = 0; i < hi->nets.n; i++)
+			r->nets[i] = *netset_get(&hi->nets, i);
+		r->nnets = hi->nets.n;
+	}
+	return 0;
+}
+
+/* accounts_history_collect - the histories changed since the last call */
+int
+accounts_history_collect(
+    struct accounts *a, struct account_history **out, size_t *n)
+{
+	struct account_history *v = NULL, *nv;
+	struct history *hi;
+	size_t cap = 0, cnt = 0, i, b;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < NSTRIPES && rc == 0; i++) {
+		struct stripe *s = &a->s[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (b = 0; b < s->nhbuckets && rc == 0; b++)
+			for (hi = s->hbuckets[b]; hi != NULL; hi = hi->next) {
+				if (!(hi->hash & HIST_DIRTY))
+					continue;
+				if (cnt == cap) {
+					cap = cap ? cap * 2 : 64;
+					nv = realloc(v, cap * sizeof(*v));
+					if (nv == NULL) {
+						rc = -1;
+						break;
+					}
+					v = nv;
+				}
+				if (history_copy(hi, &v[cnt]) == -1) {
+					rc = -1;
+					break;
+				}
+				hi->hash &= ~HIST_DIRTY;
+				cnt++;
+			}
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (rc == -1) {
+		/* hand back what was taken: it is written next time */
+		for (i = 0; i < cnt; i++)
+			accounts_history_mark(a, v[i].user);
+		accounts_history_free(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* accounts_history_free - free what accounts_history_collect returned */
+void
+accounts_history_free(struct account_history *h, size_t n)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(h[i].user);
+		free(h[i].nets);
+	}
+	free(h);
 }
 
 /* accounts_count - entries tracked and flagged now */

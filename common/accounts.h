@@ -8,6 +8,17 @@
  * expires.  Entries idle for longer than the longest window are dropped
  * by accounts_expire(), so memory follows the active users only.
  *
+ * The signals (signals.h) add a long-lived history per account, created
+ * with its first counted message while a signal is on: the baseline
+ * (baseline.h) and the client networks of the last baseline.keep (for the
+ * new-network signal).  Histories are kept apart from the entries above
+ * and dropped only after baseline.keep of silence; they are not counted
+ * as tracked accounts.  Bounces received, failed logins and external
+ * recipient domains are windows and sets allocated only for the accounts
+ * that have them.  Histories are loaded from the store at start-up
+ * (accounts_history_load) and written back by the daemon from
+ * accounts_history_collect(); nothing here does I/O.
+ *
  * The table is split into stripes, each with its own lock and hash table,
  * so concurrent SMTP transactions of different users rarely contend.  The
  * check and the update of one message happen under one lock, so two
@@ -23,9 +34,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "baseline.h"
 #include "conf.h"
 #include "netset.h"
 #include "policy.h"
+#include "signals.h"
 
 #define ACCOUNT_SENDERS_MAX 8	/* distinct senders remembered for "show" */
 
@@ -63,6 +76,26 @@ struct account_view {
 	struct netent nets[NETSET_MAX];
 	size_t   nsenders;
 	char     senders[ACCOUNT_SENDERS_MAX][321];
+	/* signals; zero when the account has no such record */
+	int      has_history;	/* a baseline record exists */
+	uint32_t history;	/* seconds since its first counted message */
+	int      baseline_ready;	/* history >= baseline.min_history */
+	double   mean[BASELINE_N_];	/* per hour: messages, recipients */
+	double   sd[BASELINE_N_];
+	uint32_t recent[BASELINE_N_];	/* last hour */
+	uint32_t bar[BASELINE_N_];	/* 0 when not ready */
+	uint32_t known_networks;	/* networks of the last baseline.keep */
+	uint32_t domains;	/* distinct external domains in the window */
+	uint32_t bounces;	/* bounces received in the window */
+	uint32_t failures;	/* failed logins in the window */
+};
+
+/* One account's history as written to the store. */
+struct account_history {
+	char    *user;		/* owned */
+	struct baseline bl;
+	size_t   nnets;
+	struct netent *nets;	/* owned; known client networks */
 };
 
 struct account_flagged {
@@ -87,6 +120,15 @@ void	accounts_destroy(struct accounts *a);
  */
 int	accounts_eom(struct accounts *a, const struct conf *c,
 	    const struct accounts_txn *t, time_t now, struct policy_decision *d);
+
+/*
+ * accounts_eom_signals - accounts_eom() with what the message's recipients
+ * tell (external recipients, their domains); m NULL: every recipient is
+ * external and no domain is known
+ */
+int	accounts_eom_signals(struct accounts *a, const struct conf *c,
+	    const struct accounts_txn *t, const struct signals_msg *m,
+	    time_t now, struct policy_decision *d);
 
 /* accounts_flagged_p - 1 when user is flagged (no entry is created) */
 int	accounts_flagged_p(struct accounts *a, const char *user);
@@ -118,6 +160,42 @@ void	accounts_view(struct accounts *a, const struct conf *c,
  */
 int	accounts_list_flagged(struct accounts *a, struct account_flagged **out,
 	    size_t *n);
+
+/*
+ * accounts_bounce - a bounce (null sender) arrived for user: count it and
+ * decide with signals_bounce(); a decision with flag = 1 latches the flag.
+ * Returns 0, or -1 when memory ran out.
+ */
+int	accounts_bounce(struct accounts *a, const struct conf *c,
+	    const char *user, time_t now, struct policy_decision *d);
+
+/* accounts_auth_failure - count a failed login of user; -1 on ENOMEM */
+int	accounts_auth_failure(struct accounts *a, const struct conf *c,
+	    const char *user, time_t now);
+
+/*
+ * accounts_history_load - one stored value of user's history: a baseline
+ * field (baseline_export names) or "net:HEX" with the time last seen.
+ * updated is when it was written.  Returns 0, -1 on ENOMEM, and 1 for a
+ * name or value it does not know (skipped).
+ */
+int	accounts_history_load(struct accounts *a, const struct conf *c,
+	    const char *user, const char *name, double value, time_t updated);
+
+/*
+ * accounts_history_collect - the histories changed since the last call,
+ * with their changed marks cleared; *out is a malloc'ed array of *n for
+ * accounts_history_free().  Returns 0, or -1 on ENOMEM (the marks of what
+ * could not be returned stay set).
+ */
+int	accounts_history_collect(struct accounts *a, struct account_history **out,
+	    size_t *n);
+
+/* accounts_history_mark - mark user's history changed (a failed write) */
+void	accounts_history_mark(struct accounts *a, const char *user);
+
+/* accounts_history_free - free what accounts_history_collect returned */
+void	accounts_history_free(struct account_history *h, size_t n);
 
 /* accounts_count - entries tracked and flagged now */
 void	accounts_count(struct accounts *a, size_t *tracked, size_t *flagged);

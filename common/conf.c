@@ -98,14 +98,23 @@ static const char *const top_keys[] = { "milter_socket", "milter_socket_mode",
 	"user", "postfix_config_directory", "postqueue", "postsuper",
 	"hold_queued_on_flag", "queue_match_sender", "release_requeue_age",
 	"addresses", "limits", "exceptions", "on_flag",
-	"redis", "syslog_facility", NULL };
+	"redis", "syslog_facility", "baseline", "local_domains", "auth_log",
+	NULL };
 static const char *const address_keys[] = { "strip_tag", "recipient_delimiter",
 	"ipv4_prefix", "ipv6_prefix", NULL };
 static const char *const limits_keys[] = { "messages", "recipients",
-	"recipients_per_message", "client_addresses", "sender_mismatch", NULL };
+	"recipients_per_message", "client_addresses", "sender_mismatch",
+	"recipient_domains", "bounces", "new_network_recipients",
+	"failed_logins", NULL };
 static const char *const exception_keys[] = { "user", "senders", "messages",
 	"recipients", "recipients_per_message", "client_addresses",
-	"sender_mismatch", NULL };
+	"sender_mismatch", "recipient_domains", "bounces",
+	"new_network_recipients", "failed_logins", NULL };
+static const char *const failed_keys[] = { "max", "window", "recipients",
+	NULL };
+static const char *const baseline_keys[] = { "enabled", "min_history",
+	"messages_floor", "recipients_floor", "factor", "sigmas", "span", "keep",
+	NULL };
 static const char *const limit_keys[] = { "max", "window", NULL };
 static const char *const on_flag_keys[] = { "command", "timeout", NULL };
 static const char *const redis_keys[] = { "address", "password", "prefix",
@@ -842,6 +851,24 @@ parse_limit(struct ctx *x, const config_setting_t *g, const char *key,
 	set_duration(x, s, "window", WINDOW_MIN, WINDOW_MAX, &l->window);
 }
 
+/* parse_failed_logins - { max = N; window = "1h"; recipients = N; } */
+static void
+parse_failed_logins(struct ctx *x, const config_setting_t *g, struct limits *l)
+{
+	const config_setting_t *s;
+
+	s = get_group(x, g, "failed_logins",
+	    "{ max = N; window = \"1h\"; recipients = N; }");
+	if (s == NULL)
+		return;
+	check_keys(x, s, failed_keys);
+	set_uint(x, s, "max", 0, LIMIT_MAX, &l->failed_logins.max);
+	set_duration(
+	    x, s, "window", WINDOW_MIN, WINDOW_MAX, &l->failed_logins.window);
+	set_uint(x, s, "recipients", 1, LIMIT_MAX,
+	    &l->failed_logins_recipients);
+}
+
 /* parse_limits - the limit keys of group g (global or an exception) */
 static void
 parse_limits(struct ctx *x, const config_setting_t *g, struct limits *l)
@@ -854,6 +881,13 @@ parse_limits(struct ctx *x, const config_setting_t *g, struct limits *l)
 	parse_limit(
 	    x, g, "client_addresses", NETSET_MAX - 1, &l->client_addresses);
 	set_bool(x, g, "sender_mismatch", &l->sender_mismatch);
+	/* distinct domains are kept in a set like client networks */
+	parse_limit(
+	    x, g, "recipient_domains", NETSET_MAX - 1, &l->recipient_domains);
+	parse_limit(x, g, "bounces", LIMIT_MAX, &l->bounces);
+	set_uint(x, g, "new_network_recipients", 0, LIMIT_MAX,
+	    &l->new_network_recipients);
+	parse_failed_logins(x, g, l);
 }
 
 /* canon_sender - canonical "addr@dom" or "@dom" of an allowed sender */
@@ -1188,6 +1222,102 @@ parse_redis(struct ctx *x, struct conf *c, const config_setting_t *root)
 	(void) replace(x, g, &c->redis.server_id, host);
 }
 
+/* parse_baseline - the baseline group: each account against its own habit */
+static void
+parse_baseline(struct ctx *x, struct conf *c, const config_setting_t *root)
+{
+	const config_setting_t *g;
+	struct baseline_params *p = &c->baseline.p;
+
+	g = get_group(x, root, "baseline",
+	    "{ enabled = true; min_history = \"3d\"; ... }");
+	if (g == NULL)
+		return;
+	check_keys(x, g, baseline_keys);
+	set_bool(x, g, "enabled", &c->baseline.enabled);
+	set_duration(x, g, "min_history", HOUR, 365 * DAY, &p->min_history);
+	set_uint(x, g, "messages_floor", 1, LIMIT_MAX, &p->messages_floor);
+	set_uint(x, g, "recipients_floor", 1, LIMIT_MAX, &p->recipients_floor);
+	set_uint(x, g, "factor", 1, 1000, &p->factor);
+	set_uint(x, g, "sigmas", 0, 100, &p->sigmas);
+	set_duration(x, g, "span", HOUR, 365 * DAY, &p->span);
+	set_duration(x, g, "keep", DAY, 365 * DAY, &c->baseline.keep);
+}
+
+/* domain_cmp - qsort/bsearch over an array of strings */
+static int
+domain_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* valid_domain - 1..255 bytes, no '@', no space or control character */
+static int
+valid_domain(const char *v)
+{
+	const unsigned char *p;
+	size_t               len = strlen(v);
+
+	if (len == 0 || len > 255)
+		return 0;
+	for (p = (const unsigned char *) v; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '@' || *p == '<' ||
+		    *p == '>')
+			return 0;
+	return 1;
+}
+
+/* parse_local_domains - the server's own domains, lower case, sorted */
+static void
+parse_local_domains(struct ctx *x, struct conf *c, const config_setting_t *root)
+{
+	const config_setting_t *s, *el;
+	const char             *v;
+	char                  **d;
+	size_t                  n = 0, i, k;
+	int                     len, nerr = x->nerr;
+
+	if ((s = config_setting_get_member(root, "local_domains")) == NULL)
+		return;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		conf_error(x, s,
+		    "local_domains must be a list such as [ \"example.org\" ]");
+		return;
+	}
+	len = config_setting_length(s);
+	if ((d = calloc((size_t) len + 1, sizeof(*d))) == NULL) {
+		conf_error(x, s, "out of memory");
+		return;
+	}
+	for (k = 0; k < (size_t) len; k++) {
+		el = config_setting_get_elem(s, (unsigned) k);
+		if ((v = get_string(x, el)) == NULL)
+			continue;
+		if (!valid_domain(v)) {
+			conf_error(
+			    x, el, "local_domains: '%s' is not a domain", v);
+			continue;
+		}
+		if ((d[n] = strdup(v)) == NULL) {
+			conf_error(x, el, "out of memory");
+			break;
+		}
+		for (i = 0; d[n][i] != '\0'; i++)
+			if (d[n][i] >= 'A' && d[n][i] <= 'Z')
+				d[n][i] = (char) (d[n][i] - 'A' + 'a');
+		n++;
+	}
+	if (x->nerr != nerr) {
+		for (i = 0; i < n; i++)
+			free(d[i]);
+		free(d);
+		return;
+	}
+	qsort(d, n, sizeof(*d), domain_cmp);
+	c->local_domains = d;
+	c->nlocal_domains = n;
+}
+
 /* parse_addresses - the addresses group: how users and clients are keyed */
 static void
 parse_addresses(struct ctx *x, struct conf *c, const config_setting_t *root)
@@ -1267,6 +1397,8 @@ parse_top(struct ctx *x, struct conf *c, const config_setting_t *root)
 	set_bool(x, root, "queue_match_sender", &c->queue_match_sender);
 	set_duration(x, root, "release_requeue_age", HOUR, 365 * DAY,
 	    &c->release_requeue_age);
+	set_string(x, root, "auth_log", STR_ABSPATH | STR_EMPTYOFF,
+	    &c->auth_log);
 
 	e = -1;
 	set_enum(x, root, "syslog_facility", facility_names,
@@ -1296,6 +1428,8 @@ conf_apply(struct ctx *x, struct conf *c, const config_setting_t *root)
 	parse_exceptions(x, c, root);
 	parse_on_flag(x, c, root);
 	parse_redis(x, c, root);
+	parse_baseline(x, c, root);
+	parse_local_domains(x, c, root);
 }
 
 /* conf_load - read and validate path */
@@ -1388,6 +1522,22 @@ conf_default(void)
 	c->limits.client_addresses.max = 5;
 	c->limits.client_addresses.window = HOUR;
 	c->limits.sender_mismatch = 1;
+	c->limits.recipient_domains.max = 0;
+	c->limits.recipient_domains.window = HOUR;
+	c->limits.bounces.max = 30;
+	c->limits.bounces.window = HOUR;
+	c->limits.new_network_recipients = 20;
+	c->limits.failed_logins.max = 10;
+	c->limits.failed_logins.window = HOUR;
+	c->limits.failed_logins_recipients = 20;
+	c->baseline.enabled = 1;
+	c->baseline.keep = 30 * DAY;
+	c->baseline.p.min_history = 3 * DAY;
+	c->baseline.p.messages_floor = 20;
+	c->baseline.p.recipients_floor = 100;
+	c->baseline.p.factor = 10;
+	c->baseline.p.sigmas = 6;
+	c->baseline.p.span = WEEK;
 	c->on_flag.timeout = 10;
 	c->redis.connect_timeout_ms = 200;
 	c->redis.timeout_ms = 50;
@@ -1456,6 +1606,10 @@ conf_unref(struct conf *c)
 	free(c->redis.prefix);
 	free(c->redis.server_id);
 	free(c->syslog_facility);
+	for (i = 0; i < c->nlocal_domains; i++)
+		free(c->local_domains[i]);
+	free(c->local_domains);
+	free(c->auth_log);
 	free(c);
 }
 
@@ -1495,7 +1649,23 @@ limits_max_window(const struct limits *l)
 		w = l->recipients.window;
 	if (l->client_addresses.window > w)
 		w = l->client_addresses.window;
+	if (l->recipient_domains.window > w)
+		w = l->recipient_domains.window;
+	if (l->bounces.window > w)
+		w = l->bounces.window;
+	if (l->failed_logins.window > w)
+		w = l->failed_logins.window;
 	return w;
+}
+
+/* conf_local_domain - 1 when lower-case domain is one of local_domains */
+int
+conf_local_domain(const struct conf *c, const char *domain)
+{
+	if (domain == NULL || c->nlocal_domains == 0)
+		return 0;
+	return bsearch(&domain, c->local_domains, c->nlocal_domains,
+		   sizeof(*c->local_domains), domain_cmp) != NULL;
 }
 
 /* conf_max_window - the longest window of any limit, in seconds */

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "baseline.h"
+
 enum conf_mode {
 	MODE_ENFORCE = 0,
 	MODE_MONITOR
@@ -46,6 +48,18 @@ struct limits {
 	uint32_t     recipients_per_message;	/* 0 = no limit */
 	struct limit client_addresses;
 	int          sender_mismatch;		/* 1 = sender must belong to login */
+	struct limit recipient_domains;		/* distinct external domains */
+	struct limit bounces;			/* bounces received (backscatter) */
+	uint32_t     new_network_recipients;	/* 0 = off */
+	struct limit failed_logins;		/* failures before a success */
+	uint32_t     failed_logins_recipients;	/* the lower bar after them */
+};
+
+/* The per-account baselines (baseline.h) and how long they are kept. */
+struct conf_baseline {
+	int      enabled;			/* judge bursts against the habit */
+	uint32_t keep;				/* seconds an idle history is kept */
+	struct baseline_params p;
 };
 
 struct conf_exception {
@@ -109,6 +123,11 @@ struct conf {
 	struct conf_exception *exceptions; /* owned */
 	size_t   nexceptions;
 
+	struct conf_baseline baseline;
+	char   **local_domains;		/* owned; sorted, lower case */
+	size_t   nlocal_domains;
+	char    *auth_log;		/* owned; maillog to follow; NULL = off */
+
 	struct conf_cmd on_flag;	/* notify hook */
 	struct conf_redis redis;
 
@@ -141,6 +160,9 @@ void	conf_unref(struct conf *c);
  */
 const struct limits *conf_account(const struct conf *c, const char *user,
 	    char *const **senders, size_t *nsenders);
+
+/* conf_local_domain - 1 when lower-case domain is one of local_domains */
+int	conf_local_domain(const struct conf *c, const char *domain);
 
 /* conf_max_window - the longest window of any limit, in seconds */
 uint32_t conf_max_window(const struct conf *c);

@@ -20,6 +20,11 @@ static const char *const limit_names[LIMIT_MAX_] = {
 	[LIMIT_RECIPIENTS] = "recipients",
 	[LIMIT_CLIENT_ADDRESSES] = "client_addresses",
 	[LIMIT_OPERATOR] = "operator",
+	[LIMIT_BASELINE] = "baseline",
+	[LIMIT_RECIPIENT_DOMAINS] = "recipient_domains",
+	[LIMIT_BACKSCATTER] = "backscatter",
+	[LIMIT_NEW_NETWORK] = "new_network",
+	[LIMIT_FAILED_LOGINS] = "failed_logins",
 };
 
 /* exceeds - 1 when adding add to used goes over max (max 0 = no limit) */

@@ -15,12 +15,17 @@
  *   recipients               used + nrcpt > max in the window
  *   client_addresses         distinct networks incl. this one > max
  *
+ * Then the signals (signals.h), which only this server sees: they are
+ * listed in the decision whether or not a fixed limit broke, and hold the
+ * message only when no fixed limit did.
+ *
  * Thread safety: pure functions.
  * Tests: tests/test_policy.c
  */
 #ifndef SASLGUARD_POLICY_H
 #define SASLGUARD_POLICY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -41,7 +46,21 @@ enum policy_limit {
 	LIMIT_RECIPIENTS,
 	LIMIT_CLIENT_ADDRESSES,
 	LIMIT_OPERATOR,		/* flagged by hand on the control socket */
+	LIMIT_BASELINE,		/* a burst far above the account's habit */
+	LIMIT_RECIPIENT_DOMAINS, /* distinct external recipient domains */
+	LIMIT_BACKSCATTER,	/* a surge of bounces to the account */
+	LIMIT_NEW_NETWORK,	/* many recipients from a network never used */
+	LIMIT_FAILED_LOGINS,	/* failed logins, then a success and a burst */
 	LIMIT_MAX_
+};
+
+#define POLICY_SIGNALS_MAX 5
+
+/* One signal that contributed to a decision, as logged: "name:count/max". */
+struct policy_signal {
+	enum policy_limit limit;
+	uint32_t count;
+	uint32_t max;			/* 0: logged as "name:count" */
 };
 
 /* What the account used inside each window before this message. */
@@ -66,6 +85,8 @@ struct policy_decision {
 	uint32_t window;		/* seconds; 0 for per-message limits */
 	int      flag;			/* 1: latch the account's flag now */
 	int      monitor;		/* 1: would have acted; monitor mode */
+	size_t   nsig;			/* signals that contributed */
+	struct policy_signal sig[POLICY_SIGNALS_MAX];
 };
 
 /*

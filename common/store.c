@@ -21,6 +21,7 @@
  * opened without SQLite's own mutex); open one handle per thread.
  * Tests: tests/test_store.c
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ enum {
 	S_HELD_COUNT,
 	S_BASE_PUT,
 	S_BASE_GET,
+	S_BASE_ALL,
 	S_COUNT
 };
 
@@ -87,6 +89,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		       "(user, key, value, updated) VALUES (?1, ?2, ?3, ?4)",
 	[S_BASE_GET] = "SELECT value, updated FROM baselines "
 		       "WHERE user = ?1 AND key = ?2",
+	[S_BASE_ALL] = "SELECT user, key, value, updated FROM baselines "
+		       "ORDER BY user, key",
 };
 
 /*
@@ -316,13 +320,27 @@ txn_leave(struct store *st, int own, int rc, char *err, size_t errlen)
 	return -1;
 }
 
-/* create_file - create path with mode 0600 unless it exists */
+/*
+ * create_file - create path with mode 0600 unless it exists
+ *
+ * An existing file is not opened: closing any descriptor of the database
+ * drops every POSIX lock this process holds on it, so a second handle
+ * opened that way would strip the first one's locks, and another process
+ * (the sqlite3 shell) closing last would then delete the live WAL.
+ */
 static int
 create_file(const char *path, char *err, size_t errlen)
 {
-	int fd;
+	struct stat sb;
+	int         fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 && errno == EEXIST) {
+		if (stat(path, &sb) == 0)
+			return 0;
+		/* a symbolic link to a file still to be made: make it */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	if (fd == -1)
 		return fail(
 		    NULL, err, errlen, "open %s: %s", path, strerror(errno));
@@ -922,4 +940,33 @@ store_baseline_get(struct store *st, const char *user, const char *key,
 	}
 	stmt_done(s);
 	return rc;
+}
+
+/* store_baselines_each - call cb for every baseline value, by user and key */
+int
+store_baselines_each(struct store *st, store_baseline_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->st[S_BASE_ALL];
+	const char   *user, *key;
+	int           rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		user = (const char *) sqlite3_column_text(s, 0);
+		key = (const char *) sqlite3_column_text(s, 1);
+		if (user == NULL || key == NULL)
+			continue;
+		if (cb(user, key, sqlite3_column_double(s, 2),
+			(time_t) sqlite3_column_int64(s, 3), arg) != 0) {
+			stmt_done(s);
+			return 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		(void) fail(st->db, err, errlen, "read baselines");
+		stmt_done(s);
+		return -1;
+	}
+	stmt_done(s);
+	return 0;
 }

@@ -177,6 +177,17 @@ int store_baseline_put(struct store *st, const char *user, const char *key,
 int store_baseline_get(struct store *st, const char *user, const char *key,
     double *value, time_t *updated, char *err, size_t errlen);
 
+/* callback of store_baselines_each; 0 to go on, non-zero to stop */
+typedef int (*store_baseline_cb)(const char *user, const char *key,
+    double value, time_t updated, void *arg);
+
+/*
+ * store_baselines_each - call cb for every baseline value, ordered by user
+ * and key (start-up load); cb must not use st
+ */
+int store_baselines_each(struct store *st, store_baseline_cb cb, void *arg,
+    char *err, size_t errlen);
+
 /* store_state_name - "queued", "deleted", "released"; NULL when invalid */
 const char *store_state_name(int state);
 

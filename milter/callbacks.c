@@ -9,10 +9,21 @@
  * transaction costs as few round trips as libmilter allows.
  *
  * Unauthenticated transactions are accepted at MAIL FROM: no further
- * callbacks for that message, nothing counted.  Everything is decided at
+ * callbacks for that message, nothing counted.  The one exception is a
+ * bounce (null sender) while the backscatter signal is on: its recipients
+ * are taken as logins and counted at end of message, and a surge flags
+ * the account; the bounce itself always passes.  Everything is decided at
  * end of message, when the recipients Postfix really accepted are known;
  * only a flagged account with flagged_action tempfail/disconnect is refused
  * earlier, at MAIL FROM.
+ *
+ * Authenticated recipients are canonicalised at RCPT into a small
+ * per-message set (signals.h): internal (local_domains) and external ones
+ * apart, and the distinct external domains.  With local_domains set, only
+ * external recipients count toward the recipients limits.  The signals
+ * are this server's own: in cluster mode Redis decides the fixed limits
+ * and the signals are not evaluated; a backscatter flag is pushed to the
+ * cluster like an operator's.
  *
  * Errors never stop mail by surprise: an internal failure applies the
  * configured fail_action (accept by default) and is logged.
@@ -34,6 +45,7 @@
 #include "notify.h"
 #include "policy.h"
 #include "session.h"
+#include "signals.h"
 
 #define ESC(n) char n[3 * (ADDR_MAX + 1)]
 
@@ -58,6 +70,8 @@ session_of(SMFICTX *ctx)
 	c = daemon_conf();
 	s = session_create(c);
 	conf_unref(c);
+	if (s != NULL)
+		signals_msg_reset(&s->sig);
 	if (s != NULL && smfi_setpriv(ctx, s) != MI_SUCCESS) {
 		session_destroy(s);
 		s = NULL;
@@ -152,6 +166,15 @@ refuse_at_mail(SMFICTX *ctx, struct session *s,
 	return SMFIS_TEMPFAIL;
 }
 
+/* null_sender - 1 when MAIL FROM's argument is the null sender "<>" */
+static int
+null_sender(char **argv)
+{
+	const char *a = argv != NULL ? argv[0] : NULL;
+
+	return a != NULL && (strcmp(a, "<>") == 0 || a[0] == '\0');
+}
+
 /* cb_envfrom - one transaction starts: who is sending? */
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
@@ -165,9 +188,16 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	session_reset(s);
+	signals_msg_reset(&s->sig);
 	authen = smfi_getsymval(ctx, (char *) "{auth_authen}");
-	if (authen == NULL || authen[0] == '\0')
+	if (authen == NULL || authen[0] == '\0') {
+		/* a bounce: its recipients are counted (backscatter) */
+		if (s->conf->limits.bounces.max != 0 && null_sender(argv)) {
+			s->sig.bounce = 1;
+			return SMFIS_CONTINUE;
+		}
 		return SMFIS_ACCEPT;	/* not ours to count */
+	}
 	if (session_set_login(s, authen) == -1) {
 		escape_value(eauth, sizeof(eauth), authen);
 		log_warnx("NOQUEUE: unusable login=%s", eauth);
@@ -188,10 +218,25 @@ static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct session *s = smfi_getpriv(ctx);
+	const char *arg = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	char canon[ADDR_MAX + 1];
+	int ok;
 
-	(void) argv;
-	if (s != NULL && s->auth && s->nrcpt < UINT32_MAX)
+	if (s == NULL || (!s->auth && !s->sig.bounce))
+		return noreply(s, SMFIP_NR_RCPT);
+	/* the domain is what counts: no tag stripping */
+	ok = addr_canon(arg, s->auth ? NULL : (s->conf->strip_tag ?
+	    s->conf->recipient_delimiter : NULL), canon, sizeof(canon)) == 0;
+	if (!s->auth) {
+		if (ok && (s->conf->nlocal_domains == 0 ||
+		    conf_local_domain(s->conf, addr_domain(canon))))
+			signals_msg_bounce_rcpt(&s->sig, canon);
+		return noreply(s, SMFIP_NR_RCPT);
+	}
+	if (s->nrcpt < UINT32_MAX)
 		s->nrcpt++;
+	/* "@": an address that does not parse counts as external */
+	signals_msg_rcpt(&s->sig, s->conf, ok ? canon : "@");
 	return noreply(s, SMFIP_NR_RCPT);
 }
 
@@ -217,12 +262,42 @@ record(struct session *s, const char *qid, int held, time_t now)
 		(void) storeq_msg(sg->storeq, &m);
 }
 
+/*
+ * signal_list - " signals=name:count/max,..." for the signals of d, or ""
+ * (a list cut short by a small buffer ends at the last whole entry)
+ */
+static void
+signal_list(const struct policy_decision *d, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < d->nsig; i++) {
+		if (d->sig[i].max != 0)
+			n = snprintf(buf + used, len - used, "%s%s:%u/%u",
+			    i == 0 ? " signals=" : ",",
+			    policy_limit_name(d->sig[i].limit),
+			    d->sig[i].count, d->sig[i].max);
+		else
+			n = snprintf(buf + used, len - used, "%s%s:%u",
+			    i == 0 ? " signals=" : ",",
+			    policy_limit_name(d->sig[i].limit),
+			    d->sig[i].count);
+		if (n < 0 || (size_t) n >= len - used) {
+			buf[used] = '\0';
+			return;
+		}
+		used += (size_t) n;
+	}
+}
+
 /* log_decision - the decision line, queue ID first */
 static void
 log_decision(const char *qid, const char *what, const struct session *s,
     const struct policy_decision *d)
 {
-	char win[32];
+	char win[32], sigs[256];
 	ESC(euser);
 	ESC(esender);
 	ESC(eclient);
@@ -230,25 +305,30 @@ log_decision(const char *qid, const char *what, const struct session *s,
 	escape_value(euser, sizeof(euser), s->user);
 	escape_value(esender, sizeof(esender), s->sender_raw);
 	escape_value(eclient, sizeof(eclient), s->client);
+	signal_list(d, sigs, sizeof(sigs));
 	if (d->limit == LIMIT_NONE || d->limit == LIMIT_FLAGGED ||
 	    d->limit == LIMIT_SENDER_MISMATCH) {
-		log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s%s%s",
+		log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s%s%s%s",
 		    qid, what, euser, esender, s->nrcpt, eclient,
 		    d->limit == LIMIT_NONE ? "" : " limit=",
-		    d->limit == LIMIT_NONE ? "" : policy_limit_name(d->limit));
+		    d->limit == LIMIT_NONE ? "" : policy_limit_name(d->limit),
+		    sigs);
 		return;
 	}
 	duration_format(d->window, win, sizeof(win));
 	log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s limit=%s "
-	    "count=%u max=%u%s%s", qid, what, euser, esender, s->nrcpt,
+	    "count=%u max=%u%s%s%s", qid, what, euser, esender, s->nrcpt,
 	    eclient, policy_limit_name(d->limit), d->count, d->max,
-	    d->window ? " window=" : "", d->window ? win : "");
+	    d->window ? " window=" : "", d->window ? win : "", sigs);
 }
 
-/* flag_now - the account crossed a limit: latch, log, persist */
+/*
+ * flag_user - user crossed a limit: latch, log, persist; push: also to
+ * the cluster (a flag Redis did not raise itself)
+ */
 static void
-flag_now(const char *qid, const struct session *s,
-    const struct policy_decision *d, time_t now)
+flag_user(const char *qid, const struct session *s, const char *user,
+    const struct policy_decision *d, time_t now, int push)
 {
 	struct account_flag f;
 	char win[32];
@@ -260,17 +340,60 @@ flag_now(const char *qid, const struct session *s,
 	f.count = d->count;
 	f.max = d->max;
 	f.window = d->window;
-	escape_value(euser, sizeof(euser), s->user);
+	escape_value(euser, sizeof(euser), user);
 	escape_value(eclient, sizeof(eclient), s->client);
 	duration_format(d->window, win, sizeof(win));
 	daemon_count(CNT_FLAGGED, 1);
 	log_info("%s: flag: user=%s limit=%s count=%u max=%u window=%s "
 	    "client=%s", qid, euser, policy_limit_name(d->limit), d->count,
 	    d->max, win, eclient);
-	(void) daemon_persist_flag(s->user, &f, NULL, "policy", s->client, qid);
-	notify_flag(s->conf, s->user, &f, NULL, s->client, qid);
+	if (push)
+		cluster_flag(user, &f, NULL, "policy", s->client, qid);
+	(void) daemon_persist_flag(user, &f, NULL, "policy", s->client, qid);
+	notify_flag(s->conf, user, &f, NULL, s->client, qid);
 	if (s->conf->hold_queued_on_flag)
-		control_contain(s->user);
+		control_contain(user);
+}
+
+/* flag_now - the account of the session crossed a limit */
+static void
+flag_now(const char *qid, const struct session *s,
+    const struct policy_decision *d, time_t now)
+{
+	flag_user(qid, s, s->user, d, now, 0);
+}
+
+/* bounce_eom - a bounce is complete: count it against each recipient */
+static void
+bounce_eom(const char *qid, const struct session *s, time_t now)
+{
+	struct policy_decision d;
+	char win[32];
+	uint32_t i;
+	ESC(euser);
+	ESC(eclient);
+
+	for (i = 0; i < s->sig.nbounce; i++) {
+		if (accounts_bounce(sg->accounts, s->conf, s->sig.bounce_rcpt[i],
+		    now, &d) == -1) {
+			log_warnx("%s: cannot count a bounce: out of memory",
+			    qid);
+			daemon_count(CNT_ERRORS, 1);
+			continue;
+		}
+		if (d.flag) {
+			flag_user(qid, s, s->sig.bounce_rcpt[i], &d, now, 1);
+		} else if (d.monitor) {
+			escape_value(euser, sizeof(euser),
+			    s->sig.bounce_rcpt[i]);
+			escape_value(eclient, sizeof(eclient), s->client);
+			duration_format(d.window, win, sizeof(win));
+			log_info("%s: would-flag: user=%s limit=%s count=%u "
+			    "max=%u window=%s client=%s", qid, euser,
+			    policy_limit_name(d.limit), d.count, d.max, win,
+			    eclient);
+		}
+	}
 }
 
 /* cb_eom - the message is complete: decide */
@@ -284,21 +407,27 @@ cb_eom(SMFICTX *ctx)
 	const char *i;
 	time_t now;
 
-	if (s == NULL || !s->auth)
+	if (s == NULL || (!s->auth && !s->sig.bounce))
 		return SMFIS_CONTINUE;
 	i = smfi_getsymval(ctx, (char *) "i");
 	if (i == NULL || escape_value(qid, sizeof(qid), i) >= sizeof(qid))
 		snprintf(qid, sizeof(qid), "NOQUEUE");
+	now = time(NULL);
+	if (!s->auth) {
+		bounce_eom(qid, s, now);
+		return SMFIS_CONTINUE;
+	}
 	t.user = s->user;
 	t.sender = s->sender;
 	t.sender_ok = s->sender_ok;
-	t.nrcpt = s->nrcpt;
+	/* with local_domains, internal recipients do not count */
+	t.nrcpt = s->conf->nlocal_domains > 0 ? s->sig.ext_rcpts : s->nrcpt;
 	t.net = s->net;
 	t.have_net = s->have_net;
-	now = time(NULL);
 	/* cluster mode: Redis decides; local counters when it cannot */
 	if (cluster_eom(s->conf, &t, s->client, qid, &d) != 0 &&
-	    accounts_eom(sg->accounts, s->conf, &t, now, &d) == -1) {
+	    accounts_eom_signals(sg->accounts, s->conf, &t, &s->sig, now,
+	    &d) == -1) {
 		log_warnx("%s: cannot track user: out of memory", qid);
 		return fail(s->conf);
 	}
@@ -335,8 +464,10 @@ cb_abort(SMFICTX *ctx)
 {
 	struct session *s = smfi_getpriv(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
 		session_reset(s);
+		signals_msg_reset(&s->sig);
+	}
 	return SMFIS_CONTINUE;
 }
 

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "signals.h"
 
 #define SESSION_CLIENT_MAX 64
 
@@ -34,6 +35,7 @@ struct session {
 	int      sender_ok;		/* sender passed validation */
 	char     sender_raw[ADDR_MAX + 1];	/* as given, for logs */
 	uint32_t nrcpt;
+	struct signals_msg sig;		/* reset by the callbacks */
 };
 
 /* session_create - a session pinning c (takes its own reference); NULL on ENOMEM */
