@@ -76,6 +76,18 @@ struct account {
 	char     user[];	/* canonical login */
 };
 
+/*
+ * Users seen recently, as a two-generation Bloom filter per stripe.  A
+ * history (baseline, known networks) costs more than the account itself,
+ * so it is only started for a user seen before: one-off senders, the bulk
+ * of a large table, never get one.  Generations turn over every
+ * SEEN_GENERATION seconds, so "before" means within one to two of them; a
+ * false positive (about 3% at 16,000 users a stripe) only starts a history
+ * early.
+ */
+#define SEEN_BITS	(1u << 17)
+#define SEEN_GENERATION (7u * 86400)
+
 _Static_assert(offsetof(struct account, user) == 128,
     "struct account grew: check the memory per user in bench/");
 
@@ -88,6 +100,8 @@ struct stripe {
 	struct history **hbuckets;	/* owned */
 	size_t   nhbuckets;		/* power of two */
 	size_t   nh;
+	uint64_t *seen[2];		/* owned; SEEN_BITS each; see seen_before */
+	uint32_t seen_since;		/* when seen[0] was started */
 };
 
 struct accounts {
@@ -236,8 +250,16 @@ accounts_create(void)
 	for (i = 0; i < NSTRIPES; i++) {
 		a->s[i].nbuckets = INITIAL_BUCKETS;
 		a->s[i].buckets = calloc(INITIAL_BUCKETS, sizeof(struct account *));
-		if (a->s[i].buckets == NULL) {
+		a->s[i].seen[0] = calloc(SEEN_BITS / 64, sizeof(uint64_t));
+		a->s[i].seen[1] = calloc(SEEN_BITS / 64, sizeof(uint64_t));
+		if (a->s[i].buckets == NULL || a->s[i].seen[0] == NULL ||
+		    a->s[i].seen[1] == NULL) {
+			free(a->s[i].buckets);
+			free(a->s[i].seen[0]);
+			free(a->s[i].seen[1]);
 			while (i-- > 0) {
+				free(a->s[i].seen[0]);
+				free(a->s[i].seen[1]);
 				free(a->s[i].buckets);
 				pthread_mutex_destroy(&a->s[i].lock);
 			}
@@ -272,9 +294,58 @@ accounts_destroy(struct accounts *a)
 			}
 		free(a->s[i].hbuckets);
 		free(a->s[i].buckets);
+		free(a->s[i].seen[0]);
+		free(a->s[i].seen[1]);
 		pthread_mutex_destroy(&a->s[i].lock);
 	}
 	free(a);
+}
+
+/* mix - a second, independent 32-bit hash from the first (finaliser) */
+static uint32_t
+mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	h *= 0x846ca68bu;
+	h ^= h >> 16;
+	return h;
+}
+
+/*
+ * seen_before - 1 when user (hash h, name u) was seen in this generation
+ * or the one before; records it in this one either way.  Caller holds the
+ * stripe lock.
+ */
+static int
+seen_before(struct stripe *s, const char *u, uint32_t h, time_t now)
+{
+	uint32_t bit[3], g = 0x9e3779b9u, k;
+	uint64_t *t;
+	int hit0 = 1, hit1 = 1, i;
+
+	if ((uint32_t) now - s->seen_since >= SEEN_GENERATION ||
+	    s->seen_since == 0) {
+		/* the older generation is forgotten, a new one starts */
+		t = s->seen[1];
+		s->seen[1] = s->seen[0];
+		s->seen[0] = t;
+		memset(s->seen[0], 0, SEEN_BITS / 8);
+		s->seen_since = (uint32_t) now;
+	}
+	for (; *u != '\0'; u++)
+		g = (g ^ (unsigned char) *u) * 0x01000193u;
+	k = mix(g);
+	for (i = 0; i < 3; i++) {
+		bit[i] = (h + (uint32_t) i * k) & (SEEN_BITS - 1);
+		if ((s->seen[0][bit[i] / 64] & (1ull << (bit[i] % 64))) == 0)
+			hit0 = 0;
+		if ((s->seen[1][bit[i] / 64] & (1ull << (bit[i] % 64))) == 0)
+			hit1 = 0;
+		s->seen[0][bit[i] / 64] |= 1ull << (bit[i] % 64);
+	}
+	return hit0 || hit1;
 }
 
 /* find - the entry of user in s, or NULL; caller holds the lock */
@@ -514,8 +585,12 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 		rc = -1;
 		goto out;
 	}
-	/* out of memory for a history: the fixed limits still apply */
-	if (signals_on(c, l))
+	/*
+	 * A history is started on a user's second appearance (seen_before);
+	 * out of memory for one, the fixed limits still apply.
+	 */
+	if (signals_on(c, l) && (x = history_find(s, t->user, h)) == NULL &&
+	    seen_before(s, t->user, h, now))
 		x = history_of(s, t->user, h, now);
 	u.flagged = flagged(e);
 	u.messages = window_total(&e->msgs, l->messages.window, now);
