@@ -155,6 +155,15 @@ refuse_at_mail(SMFICTX *ctx, struct session *s,
 	daemon_count(CNT_REFUSED, 1);
 	log_info("NOQUEUE: %s: user=%s client=%s limit=flagged",
 	    policy_action_name(d->action), euser, eclient);
+	{
+		const struct journal_field jf[] = {
+			JOURNAL_STR("client", s->client),
+			JOURNAL_STR("limit", "flagged"),
+		};
+
+		daemon_journal(d->action == ACTION_DISCONNECT ?
+		    JOURNAL_DISCONNECT : JOURNAL_TEMPFAIL, s->user, jf, 2);
+	}
 	if (d->action == ACTION_DISCONNECT)
 		(void) smfi_setreply(ctx, (char *) "421", (char *) "4.7.0",
 		    (char *) "Account suspended for sending abuse, closing "
@@ -306,6 +315,22 @@ log_decision(const char *qid, const char *what, const struct session *s,
 	escape_value(esender, sizeof(esender), s->sender_raw);
 	escape_value(eclient, sizeof(eclient), s->client);
 	signal_list(d, sigs, sizeof(sigs));
+	if (strcmp(what, "pass") != 0) {
+		const struct journal_field jf[] = {
+			JOURNAL_STR("queue_id", qid),
+			JOURNAL_STR("sender", s->sender_raw),
+			JOURNAL_NUM("rcpts", s->nrcpt),
+			JOURNAL_STR("client", s->client),
+			JOURNAL_STR("limit", policy_limit_name(d->limit)),
+			JOURNAL_NUM("count", d->count),
+			JOURNAL_NUM("max", d->max),
+			JOURNAL_NUM("window", d->window),
+		};
+
+		daemon_journal(strcmp(what, "hold") == 0 ? JOURNAL_HOLD :
+		    strcmp(what, "would-hold") == 0 ? JOURNAL_WOULD_HOLD :
+		    JOURNAL_TEMPFAIL, s->user, jf, sizeof(jf) / sizeof(jf[0]));
+	}
 	if (d->limit == LIMIT_NONE || d->limit == LIMIT_FLAGGED ||
 	    d->limit == LIMIT_SENDER_MISMATCH) {
 		log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s%s%s%s",
@@ -344,9 +369,23 @@ flag_user(const char *qid, const struct session *s, const char *user,
 	escape_value(eclient, sizeof(eclient), s->client);
 	duration_format(d->window, win, sizeof(win));
 	daemon_count(CNT_FLAGGED, 1);
-	log_info("%s: flag: user=%s limit=%s count=%u max=%u window=%s "
-	    "client=%s", qid, euser, policy_limit_name(d->limit), d->count,
-	    d->max, win, eclient);
+	log_info("%s: flag: user=%s limit=%s count=%u max=%u%s%s client=%s",
+	    qid, euser, policy_limit_name(d->limit), d->count, d->max,
+	    d->window ? " window=" : "", d->window ? win : "", eclient);
+	{
+		const struct journal_field jf[] = {
+			JOURNAL_STR("source", "policy"),
+			JOURNAL_STR("queue_id", qid),
+			JOURNAL_STR("limit", policy_limit_name(d->limit)),
+			JOURNAL_NUM("count", d->count),
+			JOURNAL_NUM("max", d->max),
+			JOURNAL_NUM("window", d->window),
+			JOURNAL_STR("client", s->client),
+		};
+
+		daemon_journal(JOURNAL_FLAG, user, jf,
+		    sizeof(jf) / sizeof(jf[0]));
+	}
 	if (push)
 		cluster_flag(user, &f, NULL, "policy", s->client, qid);
 	(void) daemon_persist_flag(user, &f, NULL, "policy", s->client, qid);

@@ -203,8 +203,16 @@ static void
 log_action(const struct client *cl, const char *action, const char *user,
     const char *fmt, ...)
 {
+	static const struct {
+		const char *action;
+		enum journal_event ev;
+	} evs[] = {
+		{ "flag", JOURNAL_FLAG }, { "unflag", JOURNAL_UNFLAG },
+		{ "delete", JOURNAL_DELETE }, { "release", JOURNAL_RELEASE },
+	};	/* reload is journaled by daemon_reload(), whoever asked */
 	char euser[3 * 321], rest[512] = "";
 	va_list ap;
+	size_t i;
 
 	escape_value(euser, sizeof(euser), user);
 	if (fmt != NULL) {
@@ -214,6 +222,16 @@ log_action(const struct client *cl, const char *action, const char *user,
 	}
 	log_info("control: uid=%lu action=%s user=%s%s%s",
 	    (unsigned long) cl->uid, action, euser, rest[0] ? " " : "", rest);
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (strcmp(action, evs[i].action) == 0) {
+			const struct journal_field jf[] = {
+				JOURNAL_NUM("uid", cl->uid),
+				JOURNAL_STR("detail", rest),
+			};
+
+			daemon_journal(evs[i].ev, strcmp(user, "-") == 0 ? "" :
+			    user, jf, 2);
+		}
 }
 
 /* held_now - the account's messages in the hold queue now; -1 on error */

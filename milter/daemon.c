@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 #include "daemon.h"
@@ -134,14 +135,30 @@ daemon_unflag(const char *user)
 	return r;
 }
 
+/* daemon_journal - append one event to the journal */
+void
+daemon_journal(enum journal_event ev, const char *user,
+    const struct journal_field *fields, size_t nfields)
+{
+	if (sg->journal != NULL)
+		(void) journal_append(sg->journal, time(NULL), ev, user, fields,
+		    nfields);
+}
+
 /* daemon_reload - load the config file again */
 int
 daemon_reload(char *err, size_t len)
 {
 	struct conf *c;
+	char jerr[256];
 
+	/* logrotate's postrotate may send SIGUSR1: reopen the journal too */
+	if (sg->journal != NULL &&
+	    journal_writer_reopen(sg->journal, jerr, sizeof(jerr)) == -1)
+		log_warnx("journal: %s", jerr);
 	if (conf_load(sg->conf_path, &c, err, len) == -1)
 		return -1;
 	daemon_set_conf(c);
+	daemon_journal(JOURNAL_RELOAD, "", NULL, 0);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "store.h"
 #include "storeq.h"
+#include "journal_writer.h"
 
 enum daemon_counter {
 	CNT_CONNECTIONS = 0,
@@ -46,6 +47,7 @@ struct daemon {
 	struct store   *reader;		/* owned; control socket's read handle */
 	pthread_mutex_t reader_lock;	/* serialises use of reader */
 	struct storeq  *storeq;		/* owned */
+	struct journal_writer *journal;	/* owned; NULL when off */
 	time_t          started;
 	int             foreground;
 	uint64_t        counters[CNT_MAX_];	/* atomic */
@@ -88,6 +90,13 @@ int	daemon_persist_flag(const char *user, const struct account_flag *f,
 
 /* daemon_unflag - clear user's flag in memory and in the store; 1, 0 or -1 */
 int	daemon_unflag(const char *user);
+
+/*
+ * daemon_journal - append one event to the tamper-evident journal (a
+ * no-op when it is off); failures are the journal writer's to report
+ */
+void	daemon_journal(enum journal_event ev, const char *user,
+	    const struct journal_field *fields, size_t nfields);
 
 /* daemon_reload - load the config file again; 0, or -1 with errors in err */
 int	daemon_reload(char *err, size_t len);

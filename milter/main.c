@@ -204,6 +204,9 @@ open_state(const struct conf *c)
 	if ((sg->storeq = storeq_create(sg->store, 100, store_error,
 	    NULL)) == NULL)
 		fatalx("cannot start the store writer");
+	if (c->journal != NULL && (sg->journal = journal_writer_open(
+	    c->journal, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	log_info("state: %s: %zu flagged accounts loaded", c->state_db,
 	    nflags);
 }
@@ -436,6 +439,7 @@ main(int argc, char *argv[])
 	cluster_stop();
 	queuetool_stop();
 	storeq_destroy(sg->storeq);
+	journal_writer_close(sg->journal);
 	store_close(sg->store);
 	store_close(sg->reader);
 	accounts_destroy(sg->accounts);

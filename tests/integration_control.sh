@@ -38,6 +38,7 @@ HOOK
 chmod 0755 "$BED_DIR/hook"
 
 CONF='control_socket_mode = "0666";
+journal = "'"$BED_DIR"'/journal.jsonl";
 on_flag = { command = [ "'"$BED_DIR"'/hook", "--flag" ]; timeout = "5s"; };
 hold_queued_on_flag = false;
 limits = {
@@ -145,6 +146,10 @@ bed_assert "release reports 2 released" grep -q '"released": 2' <<<"$out"
 bed_eventually_eq "released mail reaches the internet" 2 30 \
     bed_sink_rcpts sales@example.test
 bed_eventually_eq "nothing of ben is left in the queue" 0 20 count all ben-
+out=$(ctl unflag ben@example.test)
+bed_assert "unflag ben" grep -q 'ben@example.test: unflagged' <<<"$out"
+out=$(ctl list)
+bed_assert "ben is no longer listed" bash -c "! grep -q '^ben@' <<<\"\$1\"" _ "$out"
 
 # a uid that is not allowed: the socket is 0666, the daemon refuses
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -160,5 +165,19 @@ out=$(ctl unflag nobody@example.test 2>&1)
 bed_assert "unflag of an unflagged account says so" grep -q 'not flagged' \
     <<<"$out"
 bed_assert "the daemon still serves after errors" ctl stats
+
+# the tamper-evident journal: every decision and operator action, chained
+J=$BED_DIR/journal.jsonl
+for ev in hold flag delete unflag release reload; do
+	bed_assert "the journal has a $ev event" grep -q "\"event\":\"$ev\"" "$J"
+done
+out=$("$CTL" audit --verify "$J" 2>&1)
+bed_assert_eq "audit --verify finds the chain intact" 0 "$?"
+bed_assert "audit --verify says so" grep -q 'chain intact' <<<"$out"
+cp "$J" "$BED_DIR/tampered.jsonl"
+sed -i '3s/"rcpts":1/"rcpts":9/' "$BED_DIR/tampered.jsonl"
+out=$("$CTL" audit --verify "$BED_DIR/tampered.jsonl" 2>&1)
+bed_assert_eq "an edited journal fails verification" 1 "$?"
+bed_assert "verification names the edited line" grep -q ':3: chain broken' <<<"$out"
 
 bed_finish
