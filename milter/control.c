@@ -62,6 +62,8 @@ struct command {
 	int (*fn)(struct client *, const struct ctl_request *);
 };
 
+#define DELETE_CHUNK 10000	/* queue IDs per postsuper run */
+
 static int ctl_fd = -1;
 static char *ctl_path;		/* owned */
 static pthread_t ctl_thread;
@@ -678,11 +680,12 @@ mark(const char *user, const char *const *ids, size_t n, int state)
  */
 static int
 delete_local(const char *user, int dry, struct usermail *um,
-    struct cluster_result *r)
+    struct cluster_result *r, struct client *progress)
 {
 	const char **ids;
 	char err[256];
-	size_t i;
+	unsigned long done;
+	size_t i, off, n;
 
 	memset(r, 0, sizeof(*r));
 	if (usermail_collect(user, um, err, sizeof(err)) == -1) {
@@ -699,15 +702,34 @@ delete_local(const char *user, int dry, struct usermail *um,
 	}
 	if (dry)
 		r->done = um->n;
-	else if (um->n > 0) {
-		if (queuetool_apply(QUEUE_DELETE, NULL, ids, um->n, &r->done,
-		    err, sizeof(err)) == -1) {
-			free(ids);
-			snprintf(r->error, sizeof(r->error), "postsuper: %s",
-			    err);
-			return -1;
+	else {
+		/*
+		 * One postsuper per DELETE_CHUNK IDs: still a handful of
+		 * processes for 100,000 messages, and a progress row after
+		 * each for the operator waiting at the terminal.
+		 */
+		for (off = 0; off < um->n; off += n) {
+			n = um->n - off < DELETE_CHUNK ? um->n - off :
+			    DELETE_CHUNK;
+			if (queuetool_apply(QUEUE_DELETE, NULL, ids + off, n,
+			    &done, err, sizeof(err)) == -1) {
+				free(ids);
+				snprintf(r->error, sizeof(r->error),
+				    "postsuper: %s", err);
+				return -1;
+			}
+			r->done += done;
+			mark(user, ids + off, n, STORE_DELETED);
+			if (progress != NULL && um->n > DELETE_CHUNK) {
+				struct ctl_line l;
+
+				ctl_line_init(&l, CTL_ROW);
+				ctl_line_add_str(&l, "type", "progress");
+				ctl_line_add_u64(&l, "done", off + n);
+				ctl_line_add_u64(&l, "total", um->n);
+				(void) reply_line(progress, &l);
+			}
 		}
-		mark(user, ids, um->n, STORE_DELETED);
 	}
 	free(ids);
 	return 0;
@@ -793,7 +815,7 @@ control_queue_local(enum cluster_queue_op op, const char *user, int dry,
 	int rc;
 
 	if (op == CLUSTER_OP_DELETE)
-		rc = delete_local(user, dry, &um, r);
+		rc = delete_local(user, dry, &um, r, NULL);
 	else
 		rc = release_local(user, dry, &um, r);
 	usermail_free(&um);
@@ -827,7 +849,7 @@ cmd_delete(struct client *cl, const struct ctl_request *r)
 		return cluster_queue_cmd(CLUSTER_OP_DELETE, user, dry,
 		    emit_line, cl);
 	}
-	if (delete_local(user, dry, &um, &res) == -1) {
+	if (delete_local(user, dry, &um, &res, cl) == -1) {
 		usermail_free(&um);
 		return reply_err(cl, CTL_E_INTERNAL, "%s", res.error);
 	}

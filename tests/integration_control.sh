@@ -151,6 +151,25 @@ bed_assert "unflag ben" grep -q 'ben@example.test: unflagged' <<<"$out"
 out=$(ctl list)
 bed_assert "ben is no longer listed" bash -c "! grep -q '^ben@' <<<\"\$1\"" _ "$out"
 
+# flagged_action: refuse a flagged account at MAIL FROM instead of holding
+sed -i 's/^hold_queued_on_flag = true;/hold_queued_on_flag = true;\nflagged_action = "tempfail";/' \
+    "$BED_DIR/saslguard.conf"
+bed_assert "reload with flagged_action tempfail" ctl reload
+ctl flag carol@example.test "test" >/dev/null
+bed_send carol pw-carol carol@example.test carol-2@ext.test >/dev/null 2>&1
+bed_assert "a flagged account's MAIL FROM gets 451 4.7.1 (tempfail)" \
+    bed_log_grep 'milter-reject: MAIL from .* 451 4.7.1 Account suspended'
+bed_assert "the refusal is logged as tempfail" \
+    bed_sg_grep 'NOQUEUE: tempfail: user=carol@example.test .*limit=flagged'
+sed -i 's/^flagged_action = "tempfail";/flagged_action = "disconnect";/' \
+    "$BED_DIR/saslguard.conf"
+bed_assert "reload with flagged_action disconnect" ctl reload
+bed_send carol pw-carol carol@example.test carol-3@ext.test >/dev/null 2>&1
+bed_assert "with disconnect the session is closed with 421" \
+    bed_log_grep 'milter-reject: MAIL from .* 421 4.7.0 Account suspended'
+bed_assert_eq "no refused message of carol was queued" 1 \
+    "$(count all carol-)"
+
 # a uid that is not allowed: the socket is 0666, the daemon refuses
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
     "$CTL" -s "$BED_DIR/control.sock" list 2>&1)

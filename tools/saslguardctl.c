@@ -51,7 +51,16 @@ static int
 collect(const struct ctl_reply *r, void *arg)
 {
 	struct result *res = arg;
+	const char *type = ctl_reply_get(r, "type");
 
+	/* progress of a long operation: for a person at a terminal only */
+	if (r->kind == CTL_ROW && type != NULL && strcmp(type, "progress") == 0) {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%s of %s done", ctl_reply_get(r, "done") ?
+			    ctl_reply_get(r, "done") : "?", ctl_reply_get(r,
+			    "total") ? ctl_reply_get(r, "total") : "?");
+		return 0;
+	}
 	if (r->kind == CTL_ROW)
 		return table_add(res->rows, r);
 	res->last = *r;
@@ -294,7 +303,10 @@ c_bulk(const struct opts *o, const struct cmd *cm, int argc, char **argv)
 	if (!o->json && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %s the queued mail of %s...\n",
 		    "saslguardctl", del ? "deleting" : "releasing", argv[0]);
-	if ((rc = call(o, cm->name, argc, argv, &res)) != 0)
+	rc = call(o, cm->name, argc, argv, &res);
+	if (!o->json && isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
+	if (rc != 0)
 		return finish(&res, rc);
 	/* in cluster mode every server answers with a row of its own */
 	cluster = table_get(res.rows, NULL, "server") != NULL;
