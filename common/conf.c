@@ -30,6 +30,8 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -99,7 +101,8 @@ static const char *const top_keys[] = { "milter_socket", "milter_socket_mode",
 	"hold_queued_on_flag", "queue_match_sender", "release_requeue_age",
 	"addresses", "limits", "exceptions", "on_flag",
 	"redis", "syslog_facility", "baseline", "local_domains", "auth_log",
-	NULL };
+	"webmail", NULL };
+static const char *const webmail_keys[] = { "hosts", "header", NULL };
 static const char *const address_keys[] = { "strip_tag", "recipient_delimiter",
 	"ipv4_prefix", "ipv6_prefix", NULL };
 static const char *const limits_keys[] = { "messages", "recipients",
@@ -1318,6 +1321,71 @@ parse_local_domains(struct ctx *x, struct conf *c, const config_setting_t *root)
 	c->nlocal_domains = n;
 }
 
+/*
+ * parse_webmail - the webmail group: hosts that relay for every user and
+ * the header that names the user's own address
+ */
+static void
+parse_webmail(struct ctx *x, struct conf *c, const config_setting_t *root)
+{
+	const config_setting_t *g, *s, *el;
+	const char             *v;
+	unsigned char           bin[16];
+	char                    txt[INET6_ADDRSTRLEN], **h;
+	size_t                  n = 0, k;
+	int                     len, af;
+
+	if ((g = config_setting_get_member(root, "webmail")) == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		conf_error(x, g, "webmail must be a group such as { hosts = "
+		    "[ \"127.0.0.1\" ]; header = \"X-Originating-IP\"; }");
+		return;
+	}
+	check_keys(x, g, webmail_keys);
+	if ((s = config_setting_get_member(g, "header")) == NULL)
+		conf_error(x, g, "webmail: missing header");
+	else if ((v = get_string(x, s)) != NULL) {
+		for (k = 0; v[k] != '\0'; k++)
+			if (v[k] <= ' ' || v[k] == ':' || (unsigned char) v[k] > 126)
+				break;
+		if (k == 0 || v[k] != '\0')
+			conf_error(x, s, "webmail: '%s' is not a header name", v);
+		else
+			(void) replace(x, s, &c->webmail_header, v);
+	}
+	if ((s = config_setting_get_member(g, "hosts")) == NULL ||
+	    (!config_setting_is_array(s) && !config_setting_is_list(s))) {
+		conf_error(x, s != NULL ? s : g,
+		    "webmail: hosts must be a list of addresses");
+		return;
+	}
+	len = config_setting_length(s);
+	if ((h = calloc((size_t) len + 1, sizeof(*h))) == NULL) {
+		conf_error(x, s, "out of memory");
+		return;
+	}
+	for (k = 0; k < (size_t) len; k++) {
+		el = config_setting_get_elem(s, (unsigned) k);
+		if ((v = get_string(x, el)) == NULL)
+			continue;
+		af = strchr(v, ':') != NULL ? AF_INET6 : AF_INET;
+		if (inet_pton(af, v, bin) != 1 ||
+		    inet_ntop(af, bin, txt, sizeof(txt)) == NULL) {
+			conf_error(x, el, "webmail: '%s' is not an IP address",
+			    v);
+			continue;
+		}
+		if ((h[n] = strdup(txt)) == NULL) {
+			conf_error(x, el, "out of memory");
+			break;
+		}
+		n++;
+	}
+	c->webmail_hosts = h;
+	c->nwebmail_hosts = n;
+}
+
 /* parse_addresses - the addresses group: how users and clients are keyed */
 static void
 parse_addresses(struct ctx *x, struct conf *c, const config_setting_t *root)
@@ -1430,6 +1498,7 @@ conf_apply(struct ctx *x, struct conf *c, const config_setting_t *root)
 	parse_redis(x, c, root);
 	parse_baseline(x, c, root);
 	parse_local_domains(x, c, root);
+	parse_webmail(x, c, root);
 }
 
 /* conf_load - read and validate path */
@@ -1609,6 +1678,10 @@ conf_unref(struct conf *c)
 	for (i = 0; i < c->nlocal_domains; i++)
 		free(c->local_domains[i]);
 	free(c->local_domains);
+	for (i = 0; i < c->nwebmail_hosts; i++)
+		free(c->webmail_hosts[i]);
+	free(c->webmail_hosts);
+	free(c->webmail_header);
 	free(c->auth_log);
 	free(c);
 }
@@ -1656,6 +1729,18 @@ limits_max_window(const struct limits *l)
 	if (l->failed_logins.window > w)
 		w = l->failed_logins.window;
 	return w;
+}
+
+/* conf_webmail_host - 1 when the printable address is a webmail host */
+int
+conf_webmail_host(const struct conf *c, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < c->nwebmail_hosts; i++)
+		if (strcmp(c->webmail_hosts[i], addr) == 0)
+			return 1;
+	return 0;
 }
 
 /* conf_local_domain - 1 when lower-case domain is one of local_domains */

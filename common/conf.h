@@ -126,6 +126,10 @@ struct conf {
 	struct conf_baseline baseline;
 	char   **local_domains;		/* owned; sorted, lower case */
 	size_t   nlocal_domains;
+
+	char   **webmail_hosts;		/* owned; addresses as inet_ntop writes them */
+	size_t   nwebmail_hosts;
+	char    *webmail_header;	/* owned; trusted from webmail_hosts only */
 	char    *auth_log;		/* owned; maillog to follow; NULL = off */
 
 	struct conf_cmd on_flag;	/* notify hook */
@@ -160,6 +164,9 @@ void	conf_unref(struct conf *c);
  */
 const struct limits *conf_account(const struct conf *c, const char *user,
 	    char *const **senders, size_t *nsenders);
+
+/* conf_webmail_host - 1 when the printable address is a webmail host */
+int	conf_webmail_host(const struct conf *c, const char *addr);
 
 /* conf_local_domain - 1 when lower-case domain is one of local_domains */
 int	conf_local_domain(const struct conf *c, const char *domain);

@@ -33,6 +33,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "callbacks.h"
@@ -101,6 +102,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	if ((s = session_of(ctx)) != NULL)
 		s->noreply = (unsigned) (f1 & noreply);
+	/* headers only where a webmail host's header must be read */
+	if (s != NULL && s->conf->nwebmail_hosts > 0) {
+		*pf1 &= ~(unsigned long) SMFIP_NOHDRS;
+		*pf1 |= f1 & SMFIP_NR_HDR;
+		s->noreply |= (unsigned) (f1 & SMFIP_NR_HDR);
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		(void) smfi_setsymlist(ctx, SMFIM_CONNECT, (char *) "j");
 		(void) smfi_setsymlist(ctx, SMFIM_ENVFROM,
@@ -497,6 +504,26 @@ cb_eom(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* cb_header - a webmail host names its user's address in a header */
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session *s = smfi_getpriv(ctx);
+	char ev[3 * SESSION_CLIENT_MAX];
+
+	/* the first such header counts; the rest may come from the user */
+	if (s == NULL || !s->webmail || !s->auth || name == NULL ||
+	    value == NULL || strcasecmp(name, s->conf->webmail_header) != 0 ||
+	    strcmp(s->client, s->conn_client) != 0)
+		return noreply(s, SMFIP_NR_HDR);
+	if (session_set_origin(s, value) == -1) {
+		escape_value(ev, sizeof(ev), value);
+		log_warnx("webmail: %s: not an address: %s",
+		    s->conf->webmail_header, ev);
+	}
+	return noreply(s, SMFIP_NR_HDR);
+}
+
 /* cb_abort - the transaction was aborted: forget it */
 static sfsistat
 cb_abort(SMFICTX *ctx)
@@ -530,6 +557,7 @@ static struct smfiDesc filter = {
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,

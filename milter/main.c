@@ -204,9 +204,10 @@ open_state(const struct conf *c)
 	if ((sg->storeq = storeq_create(sg->store, 100, store_error,
 	    NULL)) == NULL)
 		fatalx("cannot start the store writer");
+	/* without its journal the daemon still guards the mail: say so */
 	if (c->journal != NULL && (sg->journal = journal_writer_open(
 	    c->journal, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
+		log_warnx("%s: running without the journal", err);
 	log_info("state: %s: %zu flagged accounts loaded", c->state_db,
 	    nflags);
 }

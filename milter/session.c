@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "netaddr.h"
 #include "session.h"
@@ -25,6 +26,10 @@ session_create(struct conf *c)
 	s->client[0] = '\0';
 	s->have_net = 0;
 	s->net = 0;
+	s->conn_client[0] = '\0';
+	s->conn_have_net = 0;
+	s->conn_net = 0;
+	s->webmail = 0;
 	s->noreply = 0;
 	session_reset(s);
 	return s;
@@ -44,6 +49,10 @@ session_destroy(struct session *s)
 void
 session_reset(struct session *s)
 {
+	/* a webmail user's address lasts for one message */
+	memcpy(s->client, s->conn_client, sizeof(s->client));
+	s->net = s->conn_net;
+	s->have_net = s->conn_have_net;
 	s->auth = 0;
 	s->user[0] = '\0';
 	s->sender[0] = '\0';
@@ -73,6 +82,42 @@ session_set_client(struct session *s, const struct sockaddr *sa)
 	}
 	s->have_net = netaddr_key_sa(sa, s->conf->ipv4_prefix,
 	    s->conf->ipv6_prefix, &s->net) == 0;
+	memcpy(s->conn_client, s->client, sizeof(s->conn_client));
+	s->conn_net = s->net;
+	s->conn_have_net = s->have_net;
+	s->webmail = s->conf->nwebmail_hosts > 0 &&
+	    conf_webmail_host(s->conf, s->client);
+}
+
+/* session_set_origin - the user's own address, from a webmail header */
+int
+session_set_origin(struct session *s, const char *value)
+{
+	char buf[SESSION_CLIENT_MAX], txt[SESSION_CLIENT_MAX];
+	unsigned char bin[16];
+	size_t n;
+	int af;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (*value == '[')
+		value++;
+	if (strncasecmp(value, "IPv6:", 5) == 0)
+		value += 5;
+	for (n = 0; n < sizeof(buf) - 1 && value[n] != '\0' &&
+	     value[n] != ']' && value[n] != ' ' && value[n] != ',' &&
+	     value[n] != '\t' && value[n] != '\r' && value[n] != '\n'; n++)
+		buf[n] = value[n];
+	buf[n] = '\0';
+	af = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(af, buf, bin) != 1 ||
+	    inet_ntop(af, bin, txt, sizeof(txt)) == NULL ||
+	    netaddr_key(txt, s->conf->ipv4_prefix, s->conf->ipv6_prefix,
+	    &s->net) == -1)
+		return -1;
+	memcpy(s->client, txt, sizeof(s->client));
+	s->have_net = 1;
+	return 0;
 }
 
 /* session_set_login - canonical login from {auth_authen} */

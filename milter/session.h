@@ -26,6 +26,10 @@ struct session {
 	char     client[SESSION_CLIENT_MAX];	/* printable client address */
 	uint64_t net;			/* client network key */
 	int      have_net;
+	char     conn_client[SESSION_CLIENT_MAX];	/* the SMTP client itself */
+	uint64_t conn_net;
+	int      conn_have_net;
+	int      webmail;		/* the client is a webmail host */
 	unsigned noreply;		/* SMFIP_NR_* steps negotiated */
 
 	/* the message; reset by session_reset() */
@@ -60,6 +64,12 @@ void	session_set_client(struct session *s, const struct sockaddr *sa);
  * with control characters or spaces.
  */
 int	session_set_login(struct session *s, const char *authen);
+
+/*
+ * session_set_origin - the user's own address, from a webmail host's
+ * header, for the current message; 0, or -1 when value is no address
+ */
+int	session_set_origin(struct session *s, const char *value);
 
 /* session_set_sender - sender from MAIL FROM's first argument */
 void	session_set_sender(struct session *s, const char *arg);

@@ -38,7 +38,6 @@ HOOK
 chmod 0755 "$BED_DIR/hook"
 
 CONF='control_socket_mode = "0666";
-journal = "'"$BED_DIR"'/journal.jsonl";
 on_flag = { command = [ "'"$BED_DIR"'/hook", "--flag" ]; timeout = "5s"; };
 hold_queued_on_flag = false;
 limits = {

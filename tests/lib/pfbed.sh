@@ -389,6 +389,7 @@ bed_start_saslguard()
 milter_socket = "unix:$BED_DIR/milter.sock";
 milter_socket_mode = "0666";
 state_db = "$BED_DIR/state.db";
+journal = "$BED_DIR/journal.jsonl";
 control_socket = "$BED_DIR/control.sock";
 postfix_config_directory = "$BED_DIR/etc";
 ${1:-}
