@@ -1041,7 +1041,7 @@ client_thread(void *arg)
 	char buf[CTL_LINE_MAX], err[256], *nl;
 	size_t have = 0;
 	ssize_t n;
-	int overlong = 0;
+	int overlong = 0, served = 0;
 
 	c = daemon_conf();
 	if (!allowed(cl, c)) {
@@ -1071,6 +1071,14 @@ client_thread(void *arg)
 					break;
 			} else if (dispatch(cl, req) == -1)
 				break;
+			if (!served) {
+				/* a client that talks gets the longer timeout */
+				struct timeval tv = { CONTROL_IDLE, 0 };
+
+				(void) setsockopt(cl->fd, SOL_SOCKET,
+				    SO_RCVTIMEO, &tv, sizeof(tv));
+				served = 1;
+			}
 			memmove(buf, buf + len, have - len);
 			have -= len;
 			continue;
@@ -1098,7 +1106,7 @@ accept_thread(void *arg)
 {
 	struct pollfd p;
 	struct ucred cred;
-	struct timeval tv = { CONTROL_IDLE, 0 };
+	struct timeval tv = { CONTROL_FIRST, 0 };
 	socklen_t sl;
 	struct client *cl;
 	pthread_t t;

@@ -21,9 +21,10 @@
 #include "clusterproto.h"
 #include "conf.h"
 
-#define CONTROL_CLIENTS 32	/* clients at once, all uids */
-#define CONTROL_PER_UID 8	/* clients at once of one uid */
+#define CONTROL_CLIENTS 64	/* clients at once, all uids */
+#define CONTROL_PER_UID 16	/* clients at once of one uid */
 #define CONTROL_IDLE	30	/* seconds a client may stay silent */
+#define CONTROL_FIRST	10	/* seconds to send the first request */
 
 /* control_start - open the socket and start the accept thread; 0 or -1 */
 int	control_start(const struct conf *c, char *err, size_t len);

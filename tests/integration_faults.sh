@@ -75,7 +75,6 @@ done
 CONF="mode = \"enforce\";
 flagged_action = \"hold\";
 milter_timeout = \"5s\";
-journal = \"$BED_DIR/journal.jsonl\";
 limits = {
 	messages = { max = 5; window = \"1h\"; };
 	recipients = { max = 100; window = \"1h\"; };

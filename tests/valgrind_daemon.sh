@@ -54,7 +54,6 @@ for u in alice bob; do
 done
 
 CONF="mode = \"enforce\";
-journal = \"$BED_DIR/journal.jsonl\";
 limits = {
 	messages = { max = 20; window = \"1h\"; };
 	recipients = { max = 1000; window = \"1h\"; };
