@@ -380,20 +380,28 @@ bed_sg_listening()
 	ss -Hxl 2>/dev/null | grep -qF " $BED_DIR/milter.sock "
 }
 
+# bed_key - print "KEY = VALUE;" unless the config text $3 sets KEY
+bed_key()
+{
+	grep -qE "^[[:space:]]*$1[[:space:]]*=" <<<"$3" ||
+	    printf '%s = %s;\n' "$1" "$2"
+}
+
 # bed_start_saslguard - write $BED_DIR/saslguard.conf (fixed keys + $1), start
 bed_start_saslguard()
 {
 	local i
 
-	cat >"$BED_DIR/saslguard.conf" <<EOF
-milter_socket = "unix:$BED_DIR/milter.sock";
-milter_socket_mode = "0666";
-state_db = "$BED_DIR/state.db";
-journal = "$BED_DIR/journal.jsonl";
-control_socket = "$BED_DIR/control.sock";
-postfix_config_directory = "$BED_DIR/etc";
-${1:-}
-EOF
+	# the bed's keys, unless the caller's text sets one itself
+	{
+		bed_key milter_socket "\"unix:$BED_DIR/milter.sock\"" "${1:-}"
+		bed_key milter_socket_mode '"0666"' "${1:-}"
+		bed_key state_db "\"$BED_DIR/state.db\"" "${1:-}"
+		bed_key journal "\"$BED_DIR/journal.jsonl\"" "${1:-}"
+		bed_key control_socket "\"$BED_DIR/control.sock\"" "${1:-}"
+		bed_key postfix_config_directory "\"$BED_DIR/etc\"" "${1:-}"
+		printf '%s\n' "${1:-}"
+	} >"$BED_DIR/saslguard.conf"
 	# a stale socket left by a killed daemon would look ready
 	rm -f "$BED_DIR/milter.sock"
 	BED_SG_STARTS=$((BED_SG_STARTS + 1))
