@@ -46,7 +46,9 @@ privsep_drop(const struct conf *c, char *err, size_t len)
 	}
 	if (own(c->state_db, "", pw->pw_uid, pw->pw_gid, err, len) == -1 ||
 	    own(c->state_db, "-wal", pw->pw_uid, pw->pw_gid, err, len) == -1 ||
-	    own(c->state_db, "-shm", pw->pw_uid, pw->pw_gid, err, len) == -1)
+	    own(c->state_db, "-shm", pw->pw_uid, pw->pw_gid, err, len) == -1 ||
+	    (c->journal != NULL &&
+	    own(c->journal, "", pw->pw_uid, pw->pw_gid, err, len) == -1))
 		return -1;
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||

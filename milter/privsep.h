@@ -5,7 +5,7 @@
  * open, the daemon becomes the configured user (conf "user"): its own
  * group, that user's supplementary groups, real, effective and saved IDs
  * all changed, and a check that root cannot be regained.  The state
- * database and its WAL files are handed to that user first.
+ * database, its WAL files and the journal are handed to that user first.
  *
  * Thread safety: call from main before any thread starts.
  */
