@@ -99,6 +99,17 @@ join_msg(const struct pq_msg *m, void *arg)
 	return 0;
 }
 
+/* cmp_arrival - oldest first, then by queue ID */
+static int
+cmp_arrival(const void *a, const void *b)
+{
+	const struct pq_msg *x = a, *y = b;
+
+	if (x->arrival != y->arrival)
+		return x->arrival < y->arrival ? -1 : 1;
+	return strcmp(x->queue_id, y->queue_id);
+}
+
 /* usermail_collect - the queued mail of user */
 int
 usermail_collect(const char *user, struct usermail *um, char *err, size_t len)
@@ -131,6 +142,8 @@ usermail_collect(const char *user, struct usermail *um, char *err, size_t len)
 	free(r.v);
 	if (rc == -1)
 		usermail_free(um);
+	else if (um->n > 1)
+		qsort(um->msgs, um->n, sizeof(*um->msgs), cmp_arrival);
 	return rc;
 }
 

@@ -698,6 +698,7 @@ bed_cleanup()
 	if [ -n "$BED_SG_PID" ]; then
 		kill -9 "$BED_SG_PID" 2>/dev/null
 		bed_wait_dead "$BED_SG_PID" 5
+		wait "$BED_SG_PID" 2>/dev/null
 	fi
 	bed_stop_postfix
 	bed_stop_sink
