@@ -80,9 +80,16 @@ static const char *const stmt_sql[S_COUNT] = {
 		       "WHERE user = ?1 AND arrival >= ?2 AND "
 		       "(?3 = 0 OR (held = 1 AND state = 'queued')) "
 		       "ORDER BY arrival, id",
+	/*
+	 * "+user": look the row up by its queue ID (the unique index), not
+	 * by user, whose index would scan every row of the account for each
+	 * ID and make a bulk delete quadratic.
+	 */
 	[S_MSG_MARK] = "UPDATE messages SET state = ?3 "
-		       "WHERE user = ?1 AND queue_id = ?2 AND state = 'queued'",
-	[S_MSG_EXPIRE] = "DELETE FROM messages WHERE recorded_at < ?1",
+		       "WHERE queue_id = ?2 AND +user = ?1 AND state = 'queued'",
+	[S_MSG_EXPIRE] = "DELETE FROM messages WHERE id < coalesce("
+			 "(SELECT id FROM messages WHERE recorded_at >= ?1 "
+			 "ORDER BY id LIMIT 1), 9223372036854775807)",
 	[S_HELD_COUNT] = "SELECT count(*) FROM messages "
 			 "WHERE user = ?1 AND held = 1 AND state = 'queued'",
 	[S_BASE_PUT] = "INSERT OR REPLACE INTO baselines "
@@ -122,11 +129,17 @@ static const char schema_sql[] =
     " arrival INTEGER NOT NULL,"
     " held INTEGER NOT NULL,"
     " state TEXT NOT NULL"
-    "  CHECK (state IN ('queued', 'deleted', 'released')),"
+    /* not IN (...): SQLite would build a temporary table on every insert */
+    "  CHECK (state = 'queued' OR state = 'deleted' OR state = 'released'),"
     " recorded_at INTEGER NOT NULL,"
     " UNIQUE (queue_id, arrival));"
     "CREATE INDEX IF NOT EXISTS messages_user ON messages (user, arrival);"
-    "CREATE INDEX IF NOT EXISTS messages_recorded ON messages (recorded_at);"
+    /*
+     * Rows are appended in time order, so expiry walks the rowids from the
+     * oldest and needs no index on recorded_at: one index less to update
+     * on every message.
+     */
+    "DROP INDEX IF EXISTS messages_recorded;"
     "CREATE INDEX IF NOT EXISTS messages_held ON messages (user)"
     " WHERE held = 1 AND state = 'queued';"
     "CREATE TABLE IF NOT EXISTS baselines ("

@@ -4,6 +4,7 @@
  * Thread safety: see daemon.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,29 +30,51 @@ static const char *const counter_names[CNT_MAX_] = {
 	[CNT_REDIS_FALLBACK] = "redis_fallback",
 };
 
-/* daemon_conf - the current config, pinned */
+/*
+ * daemon_conf - the current config, pinned
+ *
+ * Every connection pins the config, so this must not serialise them: the
+ * pointer is read without a lock.  That is safe because a replaced config
+ * is never freed while the daemon runs (daemon_set_conf keeps the
+ * daemon's reference on a list): a reader that loaded the old pointer can
+ * still take its reference.  Reloads are rare; each keeps a few kilobytes.
+ */
 struct conf *
 daemon_conf(void)
 {
-	struct conf *c;
-
-	pthread_mutex_lock(&sg->conf_lock);
-	c = conf_ref(sg->conf);
-	pthread_mutex_unlock(&sg->conf_lock);
-	return c;
+	return conf_ref(__atomic_load_n(&sg->conf, __ATOMIC_ACQUIRE));
 }
 
 /* daemon_set_conf - make c current */
 void
 daemon_set_conf(struct conf *c)
 {
-	struct conf *old;
+	struct conf **nr;
 
 	pthread_mutex_lock(&sg->conf_lock);
-	old = sg->conf;
-	sg->conf = c;
+	nr = realloc(sg->retired, (sg->nretired + 1) * sizeof(*nr));
+	if (nr != NULL) {
+		sg->retired = nr;
+		sg->retired[sg->nretired++] = sg->conf;
+	}
+	__atomic_store_n(&sg->conf, c, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&sg->conf_lock);
-	conf_unref(old);
+	/* with no room to remember it, the old one is leaked, never freed */
+}
+
+/* daemon_conf_free - drop the current and every replaced config (at exit) */
+void
+daemon_conf_free(void)
+{
+	size_t i;
+
+	conf_unref(sg->conf);
+	sg->conf = NULL;
+	for (i = 0; i < sg->nretired; i++)
+		conf_unref(sg->retired[i]);
+	free(sg->retired);
+	sg->retired = NULL;
+	sg->nretired = 0;
 }
 
 /* daemon_count - add n to a counter */

@@ -5,7 +5,7 @@
  * libmilter callbacks receive no user pointer, so the daemon keeps one
  * process-wide struct daemon, set up in main() before smfi_main() starts
  * any thread and torn down after it returns.  The config pointer is
- * swapped under a mutex on reload; users pin a snapshot with daemon_conf().
+ * swapped atomically on reload; users pin a snapshot with daemon_conf().
  *
  * Thread safety: daemon_conf/daemon_set_conf lock; counters are atomic;
  * everything else is set up before threads start and is internally locked.
@@ -39,8 +39,10 @@ enum daemon_counter {
 };
 
 struct daemon {
-	pthread_mutex_t conf_lock;
-	struct conf    *conf;		/* current; owned reference */
+	pthread_mutex_t conf_lock;	/* serialises daemon_set_conf */
+	struct conf    *conf;		/* current; owned reference; atomic */
+	struct conf   **retired;	/* owned; replaced configs, see daemon.c */
+	size_t          nretired;
 	const char     *conf_path;	/* argv */
 	struct accounts *accounts;	/* owned */
 	struct store   *store;		/* owned by the writer (storeq) */
@@ -60,6 +62,9 @@ struct conf *daemon_conf(void);
 
 /* daemon_set_conf - make c current (takes over the caller's reference) */
 void	daemon_set_conf(struct conf *c);
+
+/* daemon_conf_free - drop the current and every replaced config (at exit) */
+void	daemon_conf_free(void);
 
 /* daemon_count - add n to a counter */
 void	daemon_count(enum daemon_counter k, uint64_t n);

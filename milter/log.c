@@ -38,6 +38,7 @@ errstr(int e, char *buf, size_t len)
 static int log_stderr;		/* set once in log_init */
 static int log_stamp;		/* prefix stderr lines with time and host */
 static int log_journal;		/* stderr is the systemd journal */
+static pid_t log_pid;		/* getpid() at log_init */
 static char log_host[256] = "localhost";
 static time_t log_probe_at;	/* when /dev/log was last looked for */
 static int log_syslog = 1;	/* /dev/log exists (atomic) */
@@ -92,6 +93,7 @@ log_init(const char *ident, const char *facility, int to_stderr)
 		fac = LOG_MAIL;
 	log_ident = ident;
 	log_stderr = to_stderr;
+	log_pid = getpid();
 	/*
 	 * Under systemd the journal stamps each line itself; anywhere else a
 	 * copy on stderr gets the classic syslog prefix, so a file of it can
@@ -153,7 +155,7 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 		}
 		k = snprintf(out, sizeof(out), "%s%s%s%s[%ld]: %s\n", stamp,
 		    log_stamp ? log_host : "", log_stamp ? " " : "", log_ident,
-		    (long) getpid(), line);
+		    (long) log_pid, line);
 
 		if (k > 0) {
 			if ((size_t) k >= sizeof(out)) {

@@ -14,7 +14,10 @@
 
 #include <time.h>
 
-/* log_init - ident, syslog facility name ("mail"), copy lines to stderr */
+/*
+ * log_init - ident, syslog facility name ("mail"), copy lines to stderr;
+ * call it again after fork (daemon()) so lines carry the new pid
+ */
 int	log_init(const char *ident, const char *facility, int to_stderr);
 
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

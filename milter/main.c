@@ -401,8 +401,11 @@ main(int argc, char *argv[])
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 
-	if (!sg->foreground && daemon(0, 0) == -1)
-		fatal("daemon");
+	if (!sg->foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		(void) log_init("saslguard", c->syslog_facility, 0);
+	}
 	if ((sg->accounts = accounts_create()) == NULL)
 		fatalx("out of memory");
 	/* the privileged helper first: it must not inherit anything else */
@@ -444,6 +447,6 @@ main(int argc, char *argv[])
 	store_close(sg->store);
 	store_close(sg->reader);
 	accounts_destroy(sg->accounts);
-	conf_unref(sg->conf);
+	daemon_conf_free();
 	return rc == MI_SUCCESS ? 0 : 1;
 }
