@@ -53,6 +53,7 @@ struct account_extra {
 	struct window *bounces;		/* owned; NULL until a bounce */
 	struct window *failures;	/* owned; NULL until a failed login */
 	struct netset *doms;		/* owned; external recipient domains */
+	struct netset *rcpts;		/* owned; external recipients */
 };
 
 /* the long-lived habit of an account */
@@ -150,6 +151,9 @@ account_free(struct account *e)
 		free(e->extra->failures);
 		netset_free(e->extra->doms);
 		free(e->extra->doms);
+		if (e->extra->rcpts != NULL)
+			netset_free(e->extra->rcpts);
+		free(e->extra->rcpts);
 		free(e->extra);
 	}
 	netset_free(&e->nets);
@@ -452,6 +456,19 @@ domains_of(struct account *e)
 	return x->doms;
 }
 
+/* rcpts_of - the recipient set of e, allocated on first use; NULL on ENOMEM */
+static struct netset *
+rcpts_of(struct account *e)
+{
+	struct account_extra *x;
+
+	if ((x = extra_of(e)) == NULL)
+		return NULL;
+	if (x->rcpts == NULL && (x->rcpts = malloc(sizeof(*x->rcpts))) != NULL)
+		netset_init(x->rcpts);
+	return x->rcpts;
+}
+
 /* optional_total - the total of a window that may not exist (0) */
 static uint32_t
 optional_total(struct window *w, uint32_t length, time_t now)
@@ -566,7 +583,7 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 	struct signals_facts sf;
 	struct account_flag fl;
 	struct history *x = NULL;
-	struct netset *doms = NULL;
+	struct netset *doms = NULL, *rs;
 	struct account *e;
 	struct stripe *s;
 	uint32_t h = hash_user(t->user), keep = c->baseline.keep;
@@ -624,6 +641,11 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 		sf.domains = count_domains(doms, m != NULL ? m->domain : NULL,
 		    ndoms, m != NULL ? m->more_domains : 0,
 		    l->recipient_domains.window, now);
+	if (l->distinct_recipients.max != 0)
+		sf.distinct = count_domains(e->extra != NULL ?
+		    e->extra->rcpts : NULL, m != NULL ? m->rcpt : NULL,
+		    m != NULL ? m->nrcpt_keys : 0, m != NULL ? m->more_rcpts : 0,
+		    l->distinct_recipients.window, now);
 	signals_eom(l, c->mode, u.flagged, &sf, d);
 
 	touch(&e->last, now);
@@ -642,6 +664,11 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 			for (i = 0; i < ndoms; i++)
 				(void) netset_touch(doms, m->domain[i],
 				    l->recipient_domains.window, now);
+		if (l->distinct_recipients.max != 0 && m != NULL &&
+		    m->nrcpt_keys > 0 && (rs = rcpts_of(e)) != NULL)
+			for (i = 0; i < m->nrcpt_keys; i++)
+				(void) netset_touch(rs, m->rcpt[i],
+				    l->distinct_recipients.window, now);
 	}
 	/* only a clean message teaches the account a network */
 	if (x != NULL && t->have_net && d->limit == LIMIT_NONE)
@@ -830,6 +857,9 @@ accounts_view(struct accounts *a, const struct conf *c, const char *user,
 			if (e->extra->doms != NULL)
 				v->domains = netset_count(e->extra->doms, NULL,
 				    l->recipient_domains.window, now);
+			if (e->extra->rcpts != NULL)
+				v->distinct = netset_count(e->extra->rcpts,
+				    NULL, l->distinct_recipients.window, now);
 			v->flagged = e->extra->flagged;
 			v->flag = e->extra->flag;
 			for (i = 0; i < e->extra->nsenders &&

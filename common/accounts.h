@@ -86,6 +86,7 @@ struct account_view {
 	uint32_t bar[BASELINE_N_];	/* 0 when not ready */
 	uint32_t known_networks;	/* networks of the last baseline.keep */
 	uint32_t domains;	/* distinct external domains in the window */
+	uint32_t distinct;	/* distinct external recipients in the window */
 	uint32_t bounces;	/* bounces received in the window */
 	uint32_t failures;	/* failed logins in the window */
 };

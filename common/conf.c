@@ -107,12 +107,12 @@ static const char *const address_keys[] = { "strip_tag", "recipient_delimiter",
 	"ipv4_prefix", "ipv6_prefix", NULL };
 static const char *const limits_keys[] = { "messages", "recipients",
 	"recipients_per_message", "client_addresses", "sender_mismatch",
-	"recipient_domains", "bounces", "new_network_recipients",
-	"failed_logins", NULL };
+	"recipient_domains", "distinct_recipients", "bounces",
+	"new_network_recipients", "failed_logins", NULL };
 static const char *const exception_keys[] = { "user", "senders", "messages",
 	"recipients", "recipients_per_message", "client_addresses",
-	"sender_mismatch", "recipient_domains", "bounces",
-	"new_network_recipients", "failed_logins", NULL };
+	"sender_mismatch", "recipient_domains", "distinct_recipients",
+	"bounces", "new_network_recipients", "failed_logins", NULL };
 static const char *const failed_keys[] = { "max", "window", "recipients",
 	NULL };
 static const char *const baseline_keys[] = { "enabled", "min_history",
@@ -887,6 +887,8 @@ parse_limits(struct ctx *x, const config_setting_t *g, struct limits *l)
 	/* distinct domains are kept in a set like client networks */
 	parse_limit(
 	    x, g, "recipient_domains", NETSET_MAX - 1, &l->recipient_domains);
+	parse_limit(x, g, "distinct_recipients", NETSET_MAX - 1,
+	    &l->distinct_recipients);
 	parse_limit(x, g, "bounces", LIMIT_MAX, &l->bounces);
 	set_uint(x, g, "new_network_recipients", 0, LIMIT_MAX,
 	    &l->new_network_recipients);
@@ -1593,6 +1595,8 @@ conf_default(void)
 	c->limits.sender_mismatch = 1;
 	c->limits.recipient_domains.max = 0;
 	c->limits.recipient_domains.window = HOUR;
+	c->limits.distinct_recipients.max = 0;
+	c->limits.distinct_recipients.window = HOUR;
 	c->limits.bounces.max = 30;
 	c->limits.bounces.window = HOUR;
 	c->limits.new_network_recipients = 20;
@@ -1724,6 +1728,8 @@ limits_max_window(const struct limits *l)
 		w = l->client_addresses.window;
 	if (l->recipient_domains.window > w)
 		w = l->recipient_domains.window;
+	if (l->distinct_recipients.window > w)
+		w = l->distinct_recipients.window;
 	if (l->bounces.window > w)
 		w = l->bounces.window;
 	if (l->failed_logins.window > w)

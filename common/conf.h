@@ -49,6 +49,7 @@ struct limits {
 	struct limit client_addresses;
 	int          sender_mismatch;		/* 1 = sender must belong to login */
 	struct limit recipient_domains;		/* distinct external domains */
+	struct limit distinct_recipients;	/* distinct external recipients */
 	struct limit bounces;			/* bounces received (backscatter) */
 	uint32_t     new_network_recipients;	/* 0 = off */
 	struct limit failed_logins;		/* failures before a success */

@@ -22,6 +22,7 @@ static const char *const limit_names[LIMIT_MAX_] = {
 	[LIMIT_OPERATOR] = "operator",
 	[LIMIT_BASELINE] = "baseline",
 	[LIMIT_RECIPIENT_DOMAINS] = "recipient_domains",
+	[LIMIT_DISTINCT_RECIPIENTS] = "distinct_recipients",
 	[LIMIT_BACKSCATTER] = "backscatter",
 	[LIMIT_NEW_NETWORK] = "new_network",
 	[LIMIT_FAILED_LOGINS] = "failed_logins",

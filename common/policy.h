@@ -51,10 +51,11 @@ enum policy_limit {
 	LIMIT_BACKSCATTER,	/* a surge of bounces to the account */
 	LIMIT_NEW_NETWORK,	/* many recipients from a network never used */
 	LIMIT_FAILED_LOGINS,	/* failed logins, then a success and a burst */
+	LIMIT_DISTINCT_RECIPIENTS, /* distinct external recipients */
 	LIMIT_MAX_
 };
 
-#define POLICY_SIGNALS_MAX 5
+#define POLICY_SIGNALS_MAX 6
 
 /* One signal that contributed to a decision, as logged: "name:count/max". */
 struct policy_signal {

@@ -20,6 +20,8 @@ signals_msg_reset(struct signals_msg *m)
 	m->int_rcpts = 0;
 	m->ndomains = 0;
 	m->more_domains = 0;
+	m->nrcpt_keys = 0;
+	m->more_rcpts = 0;
 	m->bounce = 0;
 	m->nbounce = 0;
 }
@@ -54,6 +56,16 @@ signals_msg_rcpt(struct signals_msg *m, const struct conf *c, const char *canon)
 	}
 	if (m->ext_rcpts < UINT32_MAX)
 		m->ext_rcpts++;
+	/* the whole address, for distinct recipients */
+	key = signals_domain_key(canon);
+	for (i = 0; i < m->nrcpt_keys && m->rcpt[i] != key; i++)
+		;
+	if (i == m->nrcpt_keys) {
+		if (m->nrcpt_keys < SIGNALS_MSG_RCPTS)
+			m->rcpt[m->nrcpt_keys++] = key;
+		else if (m->more_rcpts < UINT32_MAX)
+			m->more_rcpts++;
+	}
 	key = signals_domain_key(dom != NULL ? dom : "");
 	for (i = 0; i < m->ndomains; i++)
 		if (m->domain[i] == key)
@@ -123,6 +135,8 @@ signals_eom(const struct limits *l, enum conf_mode mode, int flagged,
 	int doms = l->recipient_domains.max != 0 &&
 		   f->domains > l->recipient_domains.max;
 	int bounced = l->bounces.max != 0 && f->bounces > l->bounces.max;
+	int dist = l->distinct_recipients.max != 0 &&
+		   f->distinct > l->distinct_recipients.max;
 	enum policy_limit before = d->limit;
 
 	d->nsig = 0;
@@ -131,6 +145,9 @@ signals_eom(const struct limits *l, enum conf_mode mode, int flagged,
 	if (doms)
 		add(d, LIMIT_RECIPIENT_DOMAINS, f->domains,
 		    l->recipient_domains.max);
+	if (dist)
+		add(d, LIMIT_DISTINCT_RECIPIENTS, f->distinct,
+		    l->distinct_recipients.max);
 	if (bounced)
 		add(d, LIMIT_BACKSCATTER, f->bounces, l->bounces.max);
 	if (newnet)
@@ -152,6 +169,9 @@ signals_eom(const struct limits *l, enum conf_mode mode, int flagged,
 	if (doms)
 		hold(d, LIMIT_RECIPIENT_DOMAINS, f->domains,
 		    l->recipient_domains.max, l->recipient_domains.window);
+	if (dist)
+		hold(d, LIMIT_DISTINCT_RECIPIENTS, f->distinct,
+		    l->distinct_recipients.max, l->distinct_recipients.window);
 	if (bounced)
 		hold(d, LIMIT_BACKSCATTER, f->bounces, l->bounces.max,
 		    l->bounces.window);

@@ -47,6 +47,7 @@ struct signals_facts {
 	int baseline; /* 1: bl below holds a judgement (enabled) */
 	struct baseline_result bl;
 	uint32_t domains;     /* distinct external domains in the window */
+	uint32_t distinct;    /* distinct external recipients in the window */
 	uint32_t bounces;     /* bounces received in the window */
 	int      new_network; /* network unknown to a mature history */
 	uint32_t ext_rcpts;   /* external recipients of this message */
@@ -55,6 +56,7 @@ struct signals_facts {
 };
 
 #define SIGNALS_MSG_DOMAINS 32 /* distinct domains kept per message */
+#define SIGNALS_MSG_RCPTS   64 /* distinct recipients kept per message */
 #define SIGNALS_MSG_BOUNCES 4  /* bounce recipients kept per message */
 
 /*
@@ -69,6 +71,9 @@ struct signals_msg {
 	uint32_t ndomains;     /* keys in domain[] */
 	uint32_t more_domains; /* not kept: counted as distinct */
 	uint64_t domain[SIGNALS_MSG_DOMAINS];
+	uint32_t nrcpt_keys;   /* keys in rcpt[] */
+	uint32_t more_rcpts;   /* not kept: counted as distinct */
+	uint64_t rcpt[SIGNALS_MSG_RCPTS];
 	int      bounce; /* unauthenticated, null sender */
 	uint32_t nbounce;
 	char     bounce_rcpt[SIGNALS_MSG_BOUNCES][ADDR_MAX + 1];

@@ -358,6 +358,8 @@ signal_fields(struct ctl_line *l, const struct conf *c,
 	ctl_line_add_str(l, "type", "signals");
 	limit_fields(l, "recipient_domains", v->domains,
 	    &lim->recipient_domains);
+	limit_fields(l, "distinct_recipients", v->distinct,
+	    &lim->distinct_recipients);
 	limit_fields(l, "bounces", v->bounces, &lim->bounces);
 	limit_fields(l, "failed_logins", v->failures, &lim->failed_logins);
 	ctl_line_add_u64(l, "new_network_recipients",

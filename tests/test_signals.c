@@ -640,6 +640,50 @@ Test(signals, table_counts_distinct_external_domains_over_messages)
 	accounts_destroy(a);
 }
 
+Test(signals, table_counts_distinct_external_recipients_over_messages)
+{
+	struct accounts       *a = accounts_create();
+	struct conf           *c = table_conf();
+	struct signals_msg     m;
+	struct policy_decision d;
+	char                   r[64];
+	int                    i;
+
+	c->limits.distinct_recipients.max = 8;
+	/* the same two recipients every time count twice, not ten times */
+	for (i = 0; i < 5; i++) {
+		signals_msg_reset(&m);
+		signals_msg_rcpt(&m, c, "boss@partner.test");
+		signals_msg_rcpt(&m, c, "team@partner.test");
+		d = eom(a, c, "rcp@x", 2, &m, T0 + i);
+		cr_assert_eq(d.action, ACTION_PASS, "message %d", i);
+	}
+	/* six new ones: 8 in all, still at the limit */
+	signals_msg_reset(&m);
+	for (i = 0; i < 6; i++) {
+		snprintf(r, sizeof(r), "n%d@else.test", i);
+		signals_msg_rcpt(&m, c, r);
+	}
+	d = eom(a, c, "rcp@x", 6, &m, T0 + 10);
+	cr_assert_eq(d.action, ACTION_PASS);
+	/* the ninth distinct recipient breaks it */
+	signals_msg_reset(&m);
+	signals_msg_rcpt(&m, c, "ninth@else.test");
+	signals_msg_rcpt(&m, c, "boss@partner.test");
+	d = eom(a, c, "rcp@x", 2, &m, T0 + 11);
+	cr_assert_eq(d.limit, LIMIT_DISTINCT_RECIPIENTS);
+	cr_assert_eq(d.count, 9);
+	cr_assert_eq(d.max, 8);
+	/* after the window the old ones are forgotten */
+	accounts_unflag(a, "rcp@x");
+	signals_msg_reset(&m);
+	signals_msg_rcpt(&m, c, "later@else.test");
+	d = eom(a, c, "rcp@x", 1, &m, T0 + 3 * HOUR);
+	cr_assert_eq(d.action, ACTION_PASS);
+	conf_unref(c);
+	accounts_destroy(a);
+}
+
 Test(signals, history_outlives_the_account_entry_and_round_trips)
 {
 	struct accounts        *a = accounts_create(), *b = accounts_create();

@@ -148,6 +148,9 @@ show_signals(const struct table *t)
 	printf("recipient domains:       %s of %s in %s\n",
 	    S("recipient_domains"), S("recipient_domains_max"),
 	    S("recipient_domains_window"));
+	printf("distinct recipients:     %s of %s in %s\n",
+	    S("distinct_recipients"), S("distinct_recipients_max"),
+	    S("distinct_recipients_window"));
 	printf("bounces received:        %s of %s in %s\n", S("bounces"),
 	    S("bounces_max"), S("bounces_window"));
 	printf("failed logins:           %s of %s in %s\n", S("failed_logins"),
