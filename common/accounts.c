@@ -554,6 +554,22 @@ latch(struct stripe *s, struct account *e, const struct account_flag *f)
 	return 1;
 }
 
+/* latch_decision - latch the flag of e for the limit d broke */
+static int
+latch_decision(struct stripe *s, struct account *e,
+    const struct policy_decision *d, time_t now)
+{
+	struct account_flag fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.at = now;
+	fl.limit = d->limit;
+	fl.count = d->count;
+	fl.max = d->max;
+	fl.window = d->window;
+	return latch(s, e, &fl);
+}
+
 /* flagged - 1 when e's latch is set */
 static int
 flagged(const struct account *e)
@@ -581,7 +597,6 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 	struct policy_usage u;
 	struct policy_facts f;
 	struct signals_facts sf;
-	struct account_flag fl;
 	struct history *x = NULL;
 	struct netset *doms = NULL, *rs;
 	struct account *e;
@@ -677,15 +692,8 @@ accounts_eom_signals(struct accounts *a, const struct conf *c,
 		touch(&x->last, now);
 		x->hash |= HIST_DIRTY;
 	}
-	if (d->flag) {
-		fl.at = now;
-		fl.limit = d->limit;
-		fl.count = d->count;
-		fl.max = d->max;
-		fl.window = d->window;
-		if (latch(s, e, &fl) == -1)
-			rc = -1;
-	}
+	if (d->flag && latch_decision(s, e, d, now) == -1)
+		rc = -1;
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -930,7 +938,6 @@ accounts_bounce(struct accounts *a, const struct conf *c, const char *user,
     time_t now, struct policy_decision *d)
 {
 	const struct limits *l = conf_account(c, user, NULL, NULL);
-	struct account_flag fl;
 	struct account *e;
 	struct window *w;
 	struct stripe *s;
@@ -951,16 +958,8 @@ accounts_bounce(struct accounts *a, const struct conf *c, const char *user,
 	window_add(w, l->bounces.window, now, 1);
 	total = window_total(w, l->bounces.window, now);
 	signals_bounce(l, c->mode, flagged(e), total, d);
-	if (d->flag) {
-		memset(&fl, 0, sizeof(fl));
-		fl.at = now;
-		fl.limit = d->limit;
-		fl.count = d->count;
-		fl.max = d->max;
-		fl.window = d->window;
-		if (latch(s, e, &fl) == -1)
-			rc = -1;
-	}
+	if (d->flag && latch_decision(s, e, d, now) == -1)
+		rc = -1;
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
