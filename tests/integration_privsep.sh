@@ -45,7 +45,15 @@ bed_assert_eq "the daemon runs as nobody (real, effective, saved)" \
     "$nobody $nobody $nobody" "$(ids "$BED_SG_PID")"
 bed_assert "the daemon has no root group left" bash -c \
     "! awk '/^Groups:/ { for (i = 2; i <= NF; i++) if (\$i == 0) f = 1 } END { exit !f }' /proc/$BED_SG_PID/status"
-helper=$(pgrep -P "$BED_SG_PID" | head -n 1)
+# the daemon's child (no procps on a minimal system: read /proc)
+helper=
+for st in /proc/[0-9]*/stat; do
+	if [ "$(awk '{ print $4 }' "$st" 2>/dev/null)" = "$BED_SG_PID" ]; then
+		helper=${st#/proc/}
+		helper=${helper%/stat}
+		break
+	fi
+done
 bed_assert "the queue helper is a child of the daemon" [ -n "$helper" ]
 bed_assert_eq "the queue helper keeps root" "0 0 0" "$(ids "${helper:-0}")"
 
