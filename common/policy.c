@@ -38,9 +38,9 @@ exceeds(uint32_t max, uint32_t used, uint32_t add, uint32_t *total)
 	return max != 0 && t > max;
 }
 
-/* broke - fill d for a broken limit */
-static void
-broke(struct policy_decision *d, enum policy_limit l, uint32_t count,
+/* policy_hold - d holds the message for limit l */
+void
+policy_hold(struct policy_decision *d, enum policy_limit l, uint32_t count,
     uint32_t max, uint32_t window)
 {
 	d->action = ACTION_HOLD;
@@ -63,32 +63,38 @@ policy_eom(const struct limits *l, enum conf_mode mode,
 	d->limit = LIMIT_NONE;
 
 	if (u->flagged)
-		broke(d, LIMIT_FLAGGED, 0, 0, 0);
+		policy_hold(d, LIMIT_FLAGGED, 0, 0, 0);
 	else if (l->recipients_per_message != 0 &&
 	    f->nrcpt > l->recipients_per_message)
-		broke(d, LIMIT_RCPT_PER_MESSAGE, f->nrcpt,
+		policy_hold(d, LIMIT_RCPT_PER_MESSAGE, f->nrcpt,
 		    l->recipients_per_message, 0);
 	else if (l->sender_mismatch && !f->sender_belongs)
-		broke(d, LIMIT_SENDER_MISMATCH, 1, 0, 0);
+		policy_hold(d, LIMIT_SENDER_MISMATCH, 1, 0, 0);
 	else if (exceeds(l->messages.max, u->messages, 1, &total))
-		broke(d, LIMIT_MESSAGES, total, l->messages.max,
+		policy_hold(d, LIMIT_MESSAGES, total, l->messages.max,
 		    l->messages.window);
 	else if (exceeds(l->recipients.max, u->recipients, f->nrcpt, &total))
-		broke(d, LIMIT_RECIPIENTS, total, l->recipients.max,
+		policy_hold(d, LIMIT_RECIPIENTS, total, l->recipients.max,
 		    l->recipients.window);
 	else if (l->client_addresses.max != 0 &&
 	    u->networks > l->client_addresses.max)
-		broke(d, LIMIT_CLIENT_ADDRESSES, u->networks,
+		policy_hold(d, LIMIT_CLIENT_ADDRESSES, u->networks,
 		    l->client_addresses.max, l->client_addresses.window);
 
-	if (d->action == ACTION_PASS)
-		return;
+	if (d->action != ACTION_PASS)
+		policy_settle(d, mode, u->flagged);
+}
+
+/* policy_settle - a hold in enforce mode flags; monitor mode only says so */
+void
+policy_settle(struct policy_decision *d, enum conf_mode mode, int flagged)
+{
 	if (mode == MODE_MONITOR) {
 		d->action = ACTION_PASS;
 		d->monitor = 1;
 		return;
 	}
-	d->flag = !u->flagged;
+	d->flag = !flagged;
 }
 
 /* policy_mail - decide at MAIL FROM for a flagged account */

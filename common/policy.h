@@ -101,6 +101,18 @@ void	policy_eom(const struct limits *l, enum conf_mode mode,
 	    const struct policy_usage *u, const struct policy_facts *f,
 	    struct policy_decision *d);
 
+/* policy_hold - fill d: hold the message for limit l (count, max, window) */
+void	policy_hold(struct policy_decision *d, enum policy_limit l,
+	    uint32_t count, uint32_t max, uint32_t window);
+
+/*
+ * policy_settle - finish a decision that holds: in enforce mode latch the
+ * flag (unless the account already is flagged); in monitor mode pass the
+ * message and set monitor instead
+ */
+void	policy_settle(struct policy_decision *d, enum conf_mode mode,
+	    int flagged);
+
 /*
  * policy_mail - decide at MAIL FROM for an account whose flag is flagged
  *

@@ -112,13 +112,8 @@ static void
 hold(struct policy_decision *d, enum policy_limit l, uint32_t count,
     uint32_t max, uint32_t window)
 {
-	if (d->limit != LIMIT_NONE)
-		return;
-	d->action = ACTION_HOLD;
-	d->limit = l;
-	d->count = count;
-	d->max = max;
-	d->window = window;
+	if (d->limit == LIMIT_NONE)
+		policy_hold(d, l, count, max, window);
 }
 
 /* signals_eom - list the signals present and hold for the first that breaks */
@@ -176,14 +171,8 @@ signals_eom(const struct limits *l, enum conf_mode mode, int flagged,
 		hold(d, LIMIT_BACKSCATTER, f->bounces, l->bounces.max,
 		    l->bounces.window);
 
-	if (before != LIMIT_NONE || d->limit == LIMIT_NONE)
-		return;
-	if (mode == MODE_MONITOR) {
-		d->action = ACTION_PASS;
-		d->monitor = 1;
-		return;
-	}
-	d->flag = !flagged;
+	if (before == LIMIT_NONE && d->limit != LIMIT_NONE)
+		policy_settle(d, mode, flagged);
 }
 
 /* signals_bounce - one more bounce arrived for an account */

@@ -222,6 +222,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	daemon_count(CNT_AUTHENTICATED, 1);
 	s->auth = 1;
 	session_set_sender(s, argv != NULL && argv[0] != NULL ? argv[0] : "");
+	/* with flagged_action hold the flag matters only at end of message */
+	if (s->conf->flagged_action == FLAGGED_HOLD)
+		return SMFIS_CONTINUE;
 	policy_mail(s->conf->mode, s->conf->flagged_action,
 	    accounts_flagged_p(sg->accounts, s->user), &d);
 	if (d.action != ACTION_PASS || d.monitor)
