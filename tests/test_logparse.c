@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -495,6 +496,68 @@ Test(logparse, words_are_not_queue_ids)
 	cr_assert_eq(
 	    parse("Nov 28 02:57:14 mx CRON[7]: (root) CMD (true)", &h, &ev),
 	    LP_IGNORED);
+}
+
+/*
+ * The word searches and the queue-ID test look at sixteen bytes at a time;
+ * a needle may sit anywhere, also in the last bytes of a line.
+ */
+Test(logparse, status_is_found_at_every_offset)
+{
+	struct lp_head  h;
+	struct lp_event ev;
+	char            line[512], relay[64];
+	size_t          k;
+
+	for (k = 0; k < 40; k++) {
+		memset(relay, 'x', k);
+		relay[k] = '\0';
+		snprintf(line, sizeof(line),
+		    "Nov 28 02:57:14 mx postfix/smtp[9]: 4F2A1B3C5D: "
+		    "to=<b@example.net>, relay=%s, status=sent",
+		    relay);
+		cr_assert_eq(parse(line, &h, &ev), LP_DELIVERY, "%s", line);
+		cr_assert_eq(ev.status, LP_ST_SENT, "%s", line);
+		snprintf(line, sizeof(line),
+		    "Nov 28 02:57:14 mx postfix/smtp[9]: 4F2A1B3C5D: "
+		    "to=<b@example.net>, relay=%s, status=sen",
+		    relay);
+		cr_assert_eq(parse(line, &h, &ev), LP_IGNORED, "%s", line);
+	}
+}
+
+Test(logparse, queue_ids_of_every_length_and_near_misses)
+{
+	static const struct {
+		const char *qid;
+		int         ok;
+	} cases[] = {
+		{ "4F2A1", 1 }, { "4F2A1B3C5D", 1 }, { "4F2A1B3C5D6E7F80", 1 },
+		{ "4F2A", 0 }, { "4F2A1B3C5D6E7F801", 0 }, { "4F2a1B3C5D", 0 },
+		{ "4F2G1B3C5D", 0 }, { "3Lq8fK0lz6zJ7H9", 1 },
+		{ "3Lq8fK0lA6zJ7H9", 0 }, /* a vowel */
+		{ "3Lq8fK0lb6xJ7H9", 0 }, /* no 'z' */
+	};
+	struct lp_head  h;
+	struct lp_event ev;
+	char            line[256];
+	size_t          i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line),
+		    "Nov 28 02:57:14 mx postfix/qmgr[9]: %s: removed",
+		    cases[i].qid);
+		cr_assert_eq(parse(line, &h, &ev),
+		    cases[i].ok ? LP_REMOVED : LP_IGNORED, "%s", line);
+		if (cases[i].ok)
+			cr_assert(is(ev.qid, cases[i].qid));
+	}
+	/* too short to test sixteen bytes at once */
+	cr_assert_eq(parse("Nov 28 02:57:14 mx postfix/qmgr[9]: 4F2A1B: "
+			   "removed",
+			 &h, &ev),
+	    LP_REMOVED);
+	cr_assert(is(ev.qid, "4F2A1B"));
 }
 
 Test(logparse, garbage_is_not_a_line)
