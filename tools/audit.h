@@ -215,6 +215,7 @@ struct audit {
 	struct amap             strings;   /* interned strings */
 	struct amap             users;     /* name -> struct audit_user */
 	struct amap             msgs;      /* queue ID -> struct amsg */
+	struct amsg            *lastmsg;   /* of the last find_msg(), or NULL */
 	struct amap             fail_addr; /* address -> struct audit_fail */
 	struct amap             fail_user; /* name tried -> struct audit_fail */
 	struct audit_incident **inc;

@@ -243,6 +243,8 @@ msg_free(struct audit *a, struct amsg *m)
 
 	if ((m->flags & M_INMAP) != 0)
 		amap_del(&a->msgs, m->qid, m->qlen, m->qhash);
+	if (a->lastmsg == m)
+		a->lastmsg = NULL;
 	if (m->user != NULL && (m->flags & M_CHILD) == 0) {
 		if (m->uprev != NULL)
 			m->uprev->unext = m->unext;
@@ -297,13 +299,26 @@ expire(struct audit *a)
 	}
 }
 
-/* find_msg - the message with queue ID q, or NULL */
+/*
+ * find_msg - the message with queue ID q, or NULL
+ *
+ * Most lines name the queue ID of the line before (a message's
+ * deliveries follow each other), so the last message found is tried
+ * before the hash map; it counts only while the map still points to it.
+ */
 static struct amsg *
 find_msg(struct audit *a, struct lp_span q)
 {
+	struct amsg *m = a->lastmsg;
+
 	if (q.n == 0)
 		return NULL;
-	return amap_get(&a->msgs, q.p, q.n, amap_hash(q.p, q.n));
+	if (m != NULL && (m->flags & M_INMAP) != 0 && m->qlen == q.n &&
+	    memcmp(m->qid, q.p, q.n) == 0)
+		return m;
+	if ((m = amap_get(&a->msgs, q.p, q.n, amap_hash(q.p, q.n))) != NULL)
+		a->lastmsg = m;
+	return m;
 }
 
 /* new_msg - a new lifecycle of queue ID q; NULL on ENOMEM */
@@ -331,6 +346,7 @@ new_msg(struct audit *a, struct lp_span q, int64_t us)
 		return NULL;
 	}
 	m->flags |= M_INMAP;
+	a->lastmsg = m;
 	return m;
 }
 
@@ -669,11 +685,11 @@ on_sg(struct audit *a, const struct lp_event *ev, int64_t us)
 	if (m != NULL && (count_sender(a, m, ev->sender, 1) == -1 ||
 			     on_rcpts(a, m, ev->nrcpt) == -1))
 		return -1;
+	if (ev->sg == LP_SG_PASS)
+		return 1; /* the common line: nothing more to format */
 	audit_value(&v, ev->limit, 1);
 	snprintf(lim, sizeof(lim), "%.40s", v.n > 0 ? v.s : "?");
 	switch (ev->sg) {
-	case LP_SG_PASS:
-		return 1;
 	case LP_SG_HOLD:
 		u->sg_hold++;
 		if (m != NULL)
@@ -956,6 +972,7 @@ audit_free(struct audit *a)
 	struct amsg       *m;
 	size_t             i;
 
+	a->lastmsg = NULL;
 	for (i = 0; i < a->msgs.cap; i++)
 		if (a->msgs.slot[i].hash != 0) {
 			m = a->msgs.slot[i].val;
