@@ -266,10 +266,16 @@ split_qid(
 	 * first sixteen bytes, tested on all sixteen at once */
 	if (text.n >= 17) {
 		const __m128i v = _mm_loadu_si128((const __m128i *) text.p);
-		unsigned      colon, ishex;
+		unsigned      colon, space, ishex;
 
 		colon = (unsigned) _mm_movemask_epi8(
 		    _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+		space = (unsigned) _mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+		/* a word before a space ("connect from"): no ID has one */
+		if (space != 0 &&
+		    (colon == 0 || __builtin_ctz(space) < __builtin_ctz(colon)))
+			return -1;
 		ishex = (unsigned) _mm_movemask_epi8(_mm_or_si128(
 		    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
 			_mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v)),
@@ -359,15 +365,70 @@ classify(struct lp_head *h)
 	}
 }
 
-/* split_tag - "tag[pid]", "tag(pid)" or "tag" into h */
+/*
+ * name_scan - check the bytes of a program name and find its first and
+ * last '/'; -1 for a byte no name has (space, control, ':', non-ASCII)
+ *
+ * avail is how many bytes may be read from t.p (the rest of the line):
+ * with SSE2 a name of up to sixteen bytes is checked in one go.
+ */
 static int
-split_tag(struct lp_span t, struct lp_head *h)
+name_scan(struct lp_span t, size_t avail, size_t *first, size_t *last)
 {
-	const char *o, *s;
-	char        close;
-	size_t      i;
+	size_t i;
+	int    l = -1;
 
-	h->pid = -1;
+	*first = t.n;
+#ifdef __SSE2__
+	if (t.n <= 16 && avail >= 16) {
+		const __m128i v = _mm_loadu_si128((const __m128i *) t.p);
+		unsigned      in = (1u << t.n) - 1, bad, slash;
+
+		bad = (unsigned) _mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpgt_epi8(_mm_set1_epi8(0x21), v),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+		/* a signed compare: "below '!'" takes in 0x80..0xff too */
+		if ((bad & in) != 0)
+			return -1;
+		slash = (unsigned) _mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))) &
+			in;
+		if (slash != 0) {
+			*first = (size_t) __builtin_ctz(slash);
+			*last = (size_t) (31 - __builtin_clz(slash));
+		} else {
+			*last = t.n;
+		}
+		return 0;
+	}
+#endif
+	for (i = 0; i < t.n; i++) {
+		if ((unsigned char) t.p[i] <= ' ' || t.p[i] == ':' ||
+		    (unsigned char) t.p[i] >= 0x7f)
+			return -1;
+		if (t.p[i] == '/') {
+			if (*first == t.n)
+				*first = i;
+			l = (int) i;
+		}
+	}
+	*last = l < 0 ? t.n : (size_t) l;
+	return 0;
+}
+
+/*
+ * split_tag - "tag[pid]", "tag(pid)" or "tag" into h; avail bytes may be
+ * read from t.p
+ */
+static int
+split_tag(struct lp_span t, size_t avail, struct lp_head *h)
+{
+	const char *o;
+	char        close;
+	size_t      first, last;
+
+	h->pid = mkspan(NULL, 0);
 	if (t.n == 0)
 		return -1;
 	close = t.p[t.n - 1];
@@ -375,19 +436,14 @@ split_tag(struct lp_span t, struct lp_head *h)
 		o = memchr(t.p, close == ']' ? '[' : '(', t.n);
 		if (o == NULL || o == t.p)
 			return -1;
-		h->pid = number(mkspan(o + 1, (size_t) (t.p + t.n - o - 2)));
+		h->pid = mkspan(o + 1, (size_t) (t.p + t.n - o - 2));
 		t.n = (size_t) (o - t.p);
 	}
-	for (i = 0; i < t.n; i++)
-		if ((unsigned char) t.p[i] <= ' ' || t.p[i] == ':' ||
-		    (unsigned char) t.p[i] >= 0x7f)
-			return -1;
+	if (name_scan(t, avail, &first, &last) == -1)
+		return -1;
 	h->tag = t;
-	h->instance = upto(t, '/');
-	s = t.p + t.n;
-	while (s > t.p && s[-1] != '/')
-		s--;
-	h->daemon = mkspan(s, (size_t) (t.p + t.n - s));
+	h->instance = mkspan(t.p, first);
+	h->daemon = last == t.n ? t : skip(t, last + 1);
 	if (h->instance.n == 0 || h->daemon.n == 0)
 		return -1;
 	classify(h);
@@ -422,7 +478,8 @@ lp_head_parse(const char *line, size_t len, struct lp_head *h)
 		if (w2.n < 2 || w2.p[w2.n - 1] != ':')
 			return -1;
 	}
-	if (split_tag(mkspan(w2.p, w2.n - 1), h) == -1)
+	if (split_tag(
+		mkspan(w2.p, w2.n - 1), (size_t) (line + len - w2.p), h) == -1)
 		return -1;
 	n = (size_t) (w2.p + w2.n - line);
 	if (n < len && line[n] == ' ')

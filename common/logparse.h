@@ -59,7 +59,7 @@ struct lp_head {
 	struct lp_span daemon;   /* last tag component: "smtpd" */
 	struct lp_span body;     /* all after the timestamp (for dedupe) */
 	struct lp_span text;     /* the message after "TAG: " */
-	long           pid;      /* -1 when none */
+	struct lp_span pid;      /* as written, "2101"; absent when none */
 	enum lp_prog   prog;
 	enum lp_daemon daemon_id; /* Postfix lines only */
 };

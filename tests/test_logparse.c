@@ -168,7 +168,7 @@ Test(logparse, submission_smtpd_with_sasl_user)
 	cr_assert(is(h.host, "mx"));
 	cr_assert(is(h.instance, "postfix"));
 	cr_assert(is(h.daemon, "smtpd"));
-	cr_assert_eq(h.pid, 2101);
+	cr_assert(is(h.pid, "2101"));
 	cr_assert(is(ev.qid, "5F266A72241"));
 	cr_assert(is(ev.client, "127.0.0.1"));
 	cr_assert(is(ev.user, "alice@example.test"));
@@ -558,6 +558,52 @@ Test(logparse, queue_ids_of_every_length_and_near_misses)
 			 &h, &ev),
 	    LP_REMOVED);
 	cr_assert(is(ev.qid, "4F2A1B"));
+}
+
+/* names up to sixteen bytes are checked at once, longer ones byte by byte */
+Test(logparse, program_names_short_long_and_bad)
+{
+	static const struct {
+		const char *tag, *instance, *daemon;
+	} good[] = {
+		{ "postfix/qmgr[900]", "postfix", "qmgr" },
+		{ "postfix-out/smtp[1]", "postfix-out", "smtp" },
+		{ "postfix/submission/smtpd[2]", "postfix", "smtpd" },
+		{ "postfix/smtps/smtpd/x/y/z/smtpd[3]", "postfix", "smtpd" },
+		{ "saslguard[7]", "saslguard", "saslguard" },
+		{ "0123456789abcdef[1]", "0123456789abcdef",
+		    "0123456789abcdef" },
+		{ "dovecot", "dovecot", "dovecot" },
+		{ "a/b", "a", "b" },
+	};
+	static const char *bad[] = {
+		"post\001fix/qmgr[1]",
+		"postfix/qm\303\251r[1]",
+		"postfix/submission/smt\177d[1]",
+		"postfix/submission/smtp\377[1]",
+		"/qmgr[1]",
+		"postfix/[1]",
+		"[1]",
+	};
+	struct lp_head h;
+	char           line[256];
+	size_t         i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(line, sizeof(line), "Nov 28 02:57:14 mx %s: x",
+		    good[i].tag);
+		cr_assert_eq(
+		    lp_head_parse(line, strlen(line), &h), 0, "%s", line);
+		cr_assert(is(h.instance, good[i].instance), "%s", line);
+		cr_assert(is(h.daemon, good[i].daemon), "%s", line);
+		cr_assert(is(h.text, "x"), "%s", line);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(
+		    line, sizeof(line), "Nov 28 02:57:14 mx %s: x", bad[i]);
+		cr_assert_eq(
+		    lp_head_parse(line, strlen(line), &h), -1, "%s", line);
+	}
 }
 
 Test(logparse, garbage_is_not_a_line)

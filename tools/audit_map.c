@@ -65,28 +65,6 @@ amap_hash(const char *key, size_t n)
 	return h == 0 ? 1 : h;
 }
 
-/*
- * same_key - 1 when slot s holds key[0..n) (its hash already matched)
- *
- * Queue IDs are 10 to 15 bytes: two overlapping eight-byte loads compare
- * them without a call to memcmp.
- */
-static inline int
-same_key(const struct amap_slot *s, const char *key, size_t n)
-{
-	uint64_t a, b, c, d;
-
-	if (s->klen != n)
-		return 0;
-	if (n < 8 || n > 16)
-		return memcmp(s->key, key, n) == 0;
-	memcpy(&a, s->key, 8);
-	memcpy(&b, key, 8);
-	memcpy(&c, s->key + n - 8, 8);
-	memcpy(&d, key + n - 8, 8);
-	return ((a ^ b) | (c ^ d)) == 0;
-}
-
 /* amap_get - the value stored under key, or NULL */
 void *
 amap_get(const struct amap *m, const char *key, size_t n, uint64_t h)
@@ -97,7 +75,8 @@ amap_get(const struct amap *m, const char *key, size_t n, uint64_t h)
 		return NULL;
 	mask = m->cap - 1;
 	for (i = h & mask; m->slot[i].hash != 0; i = (i + 1) & mask)
-		if (m->slot[i].hash == h && same_key(&m->slot[i], key, n))
+		if (m->slot[i].hash == h && m->slot[i].klen == n &&
+		    akey_eq(m->slot[i].key, key, n))
 			return m->slot[i].val;
 	return NULL;
 }
@@ -136,7 +115,8 @@ amap_put(struct amap *m, const char *key, size_t n, uint64_t h, void *val)
 		return -1;
 	mask = m->cap - 1;
 	for (i = h & mask; m->slot[i].hash != 0; i = (i + 1) & mask) {
-		if (m->slot[i].hash == h && same_key(&m->slot[i], key, n)) {
+		if (m->slot[i].hash == h && m->slot[i].klen == n &&
+		    akey_eq(m->slot[i].key, key, n)) {
 			m->slot[i].key = key;
 			m->slot[i].val = val;
 			return 0;
@@ -160,7 +140,8 @@ amap_del(struct amap *m, const char *key, size_t n, uint64_t h)
 		return;
 	mask = m->cap - 1;
 	for (i = h & mask; m->slot[i].hash != 0; i = (i + 1) & mask)
-		if (m->slot[i].hash == h && same_key(&m->slot[i], key, n))
+		if (m->slot[i].hash == h && m->slot[i].klen == n &&
+		    akey_eq(m->slot[i].key, key, n))
 			break;
 	if (m->slot[i].hash == 0)
 		return;

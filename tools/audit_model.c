@@ -314,7 +314,7 @@ find_msg(struct audit *a, struct lp_span q)
 	if (q.n == 0)
 		return NULL;
 	if (m != NULL && (m->flags & M_INMAP) != 0 && m->qlen == q.n &&
-	    memcmp(m->qid, q.p, q.n) == 0)
+	    akey_eq(m->qid, q.p, q.n))
 		return m;
 	if ((m = amap_get(&a->msgs, q.p, q.n, amap_hash(q.p, q.n))) != NULL)
 		a->lastmsg = m;
