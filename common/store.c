@@ -44,6 +44,7 @@ enum {
 	S_FLAG_ALL,
 	S_MSG_PUT,
 	S_MSG_USER,
+	S_MSG_QID,
 	S_MSG_MARK,
 	S_MSG_EXPIRE,
 	S_HELD_COUNT,
@@ -80,6 +81,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		       "WHERE user = ?1 AND arrival >= ?2 AND "
 		       "(?3 = 0 OR (held = 1 AND state = 'queued')) "
 		       "ORDER BY arrival, id",
+	/* the unique (queue_id, arrival) index serves it */
+	[S_MSG_QID] = "SELECT " MSG_COLS " FROM messages "
+		      "WHERE queue_id = ?1 ORDER BY arrival, id",
 	/*
 	 * "+user": look the row up by its queue ID (the unique index), not
 	 * by user, whose index would scan every row of the account for each
@@ -133,13 +137,16 @@ static const char schema_sql[] =
     "  CHECK (state = 'queued' OR state = 'deleted' OR state = 'released'),"
     " recorded_at INTEGER NOT NULL,"
     " UNIQUE (queue_id, arrival));"
-    "CREATE INDEX IF NOT EXISTS messages_user ON messages (user, arrival);"
     /*
-     * Rows are appended in time order, so expiry walks the rowids from the
-     * oldest and needs no index on recorded_at: one index less to update
-     * on every message.
+     * No index by user: with one row per message from thousands of
+     * accounts, its inserts land all over the tree and a commit rewrites
+     * most of its pages (measured: the largest cost of recording a
+     * message).  An account's queued mail is found from the queue side
+     * instead, one queue ID at a time (store_msgs_qid); a scan by user is
+     * left for rare reads (store_msgs_each).  Rows are appended in time
+     * order, so expiry walks the rowids from the oldest and needs no index
+     * on recorded_at either.
      */
-    "DROP INDEX IF EXISTS messages_recorded;"
     "CREATE INDEX IF NOT EXISTS messages_held ON messages (user)"
     " WHERE held = 1 AND state = 'queued';"
     "CREATE TABLE IF NOT EXISTS baselines ("
@@ -456,6 +463,13 @@ schema_check(long v, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Indexes earlier releases made and this one does without: dropped on
+ * every writable open, so an existing state file sheds them too.
+ */
+static const char tidy_sql[] = "DROP INDEX IF EXISTS messages_recorded;"
+			       "DROP INDEX IF EXISTS messages_user;";
+
 /* schema_create - create the tables in an empty database, in one transaction */
 static int
 schema_create(struct store *st, char *err, size_t errlen)
@@ -552,6 +566,11 @@ store_open(const char *path, int readonly, struct store **out, char *err,
 		}
 		if (schema_create(st, err, errlen) == -1)
 			goto bad;
+	}
+	if (!readonly &&
+	    sqlite3_exec(st->db, tidy_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		(void) fail(st->db, err, errlen, "open %s: drop old indexes", path);
+		goto bad;
 	}
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
@@ -806,6 +825,36 @@ store_msgs_each(struct store *st, const char *user, int held_only, time_t since,
 	}
 	if (rc != SQLITE_DONE) {
 		(void) fail(st->db, err, errlen, "read messages of %s", user);
+		stmt_done(s);
+		return -1;
+	}
+	stmt_done(s);
+	return 0;
+}
+
+/* store_msgs_qid - call cb for the messages recorded under queue ID qid */
+int
+store_msgs_qid(struct store *st, const char *qid, store_msg_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt    *s = st->st[S_MSG_QID];
+	struct store_msg m;
+	int              rc;
+
+	bind_str(s, 1, qid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (msg_row(s, &m, err, errlen) == -1) {
+			stmt_done(s);
+			return -1;
+		}
+		if (cb(&m, arg) != 0) {
+			stmt_done(s);
+			return 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		(void) fail(st->db, err, errlen, "read messages of queue ID %s",
+		    qid);
 		stmt_done(s);
 		return -1;
 	}

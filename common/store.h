@@ -143,10 +143,19 @@ int store_msgs_put(struct store *st, const struct store_msg *m, size_t n,
 /*
  * store_msgs_each - call cb for the messages of user that arrived at or
  * after since (0 = all), oldest first; with held_only, only those held and
- * still queued.  cb must not use st.
+ * still queued.  cb must not use st.  There is no index by user: this
+ * reads every row kept (see store_msgs_qid).
  */
 int store_msgs_each(struct store *st, const char *user, int held_only,
     time_t since, store_msg_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * store_msgs_qid - call cb for the messages recorded under queue ID qid
+ * (Postfix reuses IDs: there may be several), oldest first.  Looks rows up
+ * by the queue-ID index; store_msgs_each reads every row.
+ */
+int store_msgs_qid(struct store *st, const char *qid, store_msg_cb cb,
+    void *arg, char *err, size_t errlen);
 
 /*
  * store_msgs_mark - set state (STORE_DELETED or STORE_RELEASED) on the

@@ -1,8 +1,9 @@
 /*
  * usermail.c - one account's mail still in Postfix's queue
  *
- * The account's recorded queue IDs (state "queued") are loaded from the
- * store and sorted; one postqueue listing is then joined against them.
+ * One postqueue listing is joined against the store: each queued message
+ * is looked up by its queue ID, and kept when a still-queued row of the
+ * account was recorded under that ID with a fitting arrival and sender.
  *
  * Thread safety: see usermail.h.
  */
@@ -15,84 +16,74 @@
 #include "queuetool.h"
 #include "usermail.h"
 
-struct rec {
-	char   qid[STORE_QID_SIZE];
-	char   sender[STORE_USER_SIZE];
-	time_t at;
-};
-
-struct recs {
-	struct rec *v;
-	size_t n, cap;
-};
-
 struct join {
-	struct recs *r;
+	const char *user;
 	struct usermail *um;
 	size_t cap;
 	int match_sender;
+	int failed;		/* a callback failed: the list is cut short */
+	char err[256];		/* ... and why */
 };
 
-/* add_rec - store_msgs_each callback: keep the still-queued rows */
-static int
-add_rec(const struct store_msg *m, void *arg)
-{
-	struct recs *r = arg;
-	struct rec *nv;
+/* one queued message against the rows recorded under its queue ID */
+struct probe {
+	const struct join *j;
+	const struct pq_msg *m;
+	int mine;	/* a still-queued row of the account */
+	int found;	/* ... whose arrival and sender fit m */
+};
 
-	if (m->state != STORE_QUEUED || m->queue_id[0] == '\0')
+/* probe_row - store_msgs_qid callback: is this row the account's m? */
+static int
+probe_row(const struct store_msg *r, void *arg)
+{
+	struct probe *p = arg;
+
+	if (r->state != STORE_QUEUED || strcmp(r->user, p->j->user) != 0)
 		return 0;
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		if ((nv = realloc(r->v, r->cap * sizeof(*nv))) == NULL)
-			return -1;
-		r->v = nv;
-	}
-	memcpy(r->v[r->n].qid, m->queue_id, sizeof(r->v[r->n].qid));
-	memcpy(r->v[r->n].sender, m->sender, sizeof(r->v[r->n].sender));
-	r->v[r->n].at = m->recorded ? m->recorded : m->arrival;
-	r->n++;
-	return 0;
+	p->mine = 1;
+	p->found = queuematch(p->m->arrival, p->m->sender,
+	    r->recorded ? r->recorded : r->arrival, r->sender,
+	    p->j->match_sender);
+	return p->found; /* stop at the first fit */
 }
 
-static int
-cmp_rec(const void *a, const void *b)
-{
-	const struct rec *x = a, *y = b;
-
-	return strcmp(x->qid, y->qid);
-}
-
-/* join_msg - queuetool_list callback: keep the account's messages */
+/*
+ * join_msg - queuetool_list callback: keep the account's messages
+ *
+ * The join runs from the queue side, one index lookup per queued message:
+ * the store has no index by user (see store.c), and the queue is what
+ * bounds the work, not the days of records kept.
+ */
 static int
 join_msg(const struct pq_msg *m, void *arg)
 {
 	struct join *j = arg;
-	struct rec key, *lo, *hi, *p;
+	struct probe p = { j, m, 0, 0 };
 	struct pq_msg *nv;
-	int found = 0;
+	int rc;
 
-	memset(&key, 0, sizeof(key));
-	snprintf(key.qid, sizeof(key.qid), "%s", m->queue_id);
-	if ((p = bsearch(&key, j->r->v, j->r->n, sizeof(key), cmp_rec)) == NULL)
-		return 0;
-	/* the same ID may be recorded several times (reuse): try each */
-	lo = hi = p;
-	while (lo > j->r->v && strcmp((lo - 1)->qid, key.qid) == 0)
-		lo--;
-	while (hi + 1 < j->r->v + j->r->n && strcmp((hi + 1)->qid, key.qid) == 0)
-		hi++;
-	for (p = lo; p <= hi && !found; p++)
-		found = queuematch(m->arrival, m->sender, p->at, p->sender,
-		    j->match_sender);
-	if (!found) {
-		j->um->stale++;
+	pthread_mutex_lock(&sg->reader_lock);
+	rc = store_msgs_qid(sg->reader, m->queue_id, probe_row, &p, j->err,
+	    sizeof(j->err));
+	pthread_mutex_unlock(&sg->reader_lock);
+	if (rc == -1) {
+		j->failed = 1;
+		return -1;
+	}
+	if (!p.found) {
+		/* recorded for the account, but the ID is another message's now */
+		if (p.mine)
+			j->um->stale++;
 		return 0;
 	}
 	if (j->um->n == j->cap) {
 		j->cap = j->cap ? j->cap * 2 : 64;
-		if ((nv = realloc(j->um->msgs, j->cap * sizeof(*nv))) == NULL)
+		if ((nv = realloc(j->um->msgs, j->cap * sizeof(*nv))) == NULL) {
+			snprintf(j->err, sizeof(j->err), "out of memory");
+			j->failed = 1;
 			return -1;
+		}
 		j->um->msgs = nv;
 	}
 	j->um->msgs[j->um->n++] = *m;
@@ -114,32 +105,26 @@ cmp_arrival(const void *a, const void *b)
 int
 usermail_collect(const char *user, struct usermail *um, char *err, size_t len)
 {
-	struct recs r = { NULL, 0, 0 };
 	struct join j;
 	struct conf *c;
 	size_t bad;
 	int rc;
 
 	memset(um, 0, sizeof(*um));
-	pthread_mutex_lock(&sg->reader_lock);
-	rc = store_msgs_each(sg->reader, user, 0, 0, add_rec, &r, err, len);
-	pthread_mutex_unlock(&sg->reader_lock);
-	if (rc == -1) {
-		free(r.v);
-		return -1;
-	}
-	um->recorded = r.n;
-	if (r.n == 0)
-		return 0;
-	qsort(r.v, r.n, sizeof(*r.v), cmp_rec);
 	c = daemon_conf();
-	j.r = &r;
+	j.user = user;
 	j.um = um;
 	j.cap = 0;
 	j.match_sender = c->queue_match_sender;
+	j.failed = 0;
+	j.err[0] = '\0';
 	conf_unref(c);
 	rc = queuetool_list(join_msg, &j, &bad, err, len);
-	free(r.v);
+	if (rc == 0 && j.failed) {
+		/* half a list must not pass for the whole of it */
+		snprintf(err, len, "%s", j.err);
+		rc = -1;
+	}
 	if (rc == -1)
 		usermail_free(um);
 	else if (um->n > 1)

@@ -22,7 +22,6 @@ struct usermail {
 	struct pq_msg *msgs;	/* owned; the account's queued messages */
 	size_t   n;
 	size_t   stale;		/* recorded IDs now used by other messages */
-	size_t   recorded;	/* IDs recorded for the account and not gone */
 };
 
 /* usermail_collect - the queued mail of user; 0, or -1 with err */

@@ -4,6 +4,7 @@
  * Each test works in its own temporary directory.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -422,6 +423,75 @@ Test(store, msgs_each_stops_when_callback_returns_nonzero)
 	c = list_msgs(st, "alice@example.org", 0, 0);
 	cr_assert_eq(c.n, 3);
 	store_close(st);
+}
+
+Test(store, msgs_qid_finds_every_recording_of_an_id_oldest_first)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[4];
+	struct msgs      c;
+
+	/* Postfix reuses IDs: Q1 twice, for two accounts */
+	m[0] = make_msg("Q1", "bob@example.org", 500, 0);
+	m[1] = make_msg("Q1", "alice@example.org", 100, 1);
+	m[2] = make_msg("Q2", "alice@example.org", 200, 0);
+	m[3] = make_msg("Q10", "alice@example.org", 300, 0);
+	cr_assert_eq(store_msgs_put(st, m, 4, err, sizeof(err)), 0, "%s", err);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "Q1", collect_msg, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.m[0].user, "alice@example.org");
+	cr_assert_eq(c.m[0].arrival, 100);
+	cr_assert_eq(c.m[0].held, 1);
+	cr_assert_str_eq(c.m[1].user, "bob@example.org");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "Q3", collect_msg, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.n, 0);
+	/* stopping early resets the statement */
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	cr_assert_eq(
+	    store_msgs_qid(st, "Q1", collect_msg, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "Q10", collect_msg, &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0].arrival, 300);
+	store_close(st);
+}
+
+/* an index by user, as an earlier release made, is dropped at open */
+Test(store, open_drops_the_index_by_user_of_earlier_releases)
+{
+	struct store *st = open_rw();
+	sqlite3      *db;
+	sqlite3_stmt *q;
+	int           n = -1;
+
+	store_close(st);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(
+	    sqlite3_exec(db,
+		"CREATE INDEX messages_user ON messages (user, arrival)", NULL,
+		NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	st = open_rw();
+	store_close(st);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+			 "SELECT count(*) FROM sqlite_master WHERE type = "
+			 "'index' AND name = 'messages_user'",
+			 -1, &q, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert_eq(n, 0);
 }
 
 Test(store, msgs_put_with_bad_state_stores_none_of_the_batch)
