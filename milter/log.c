@@ -116,6 +116,10 @@ log_set_debug(int on)
 	log_debug_on = on;
 }
 
+/* the stderr time stamp of the current second, per thread */
+static _Thread_local time_t stamp_at = -1;
+static _Thread_local char stamp_text[64];
+
 /* vlog - one line to syslog and maybe stderr */
 static void
 vlog(int pri, const char *suffix, const char *fmt, va_list ap)
@@ -149,9 +153,15 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 
 		if (log_stamp) {
 			now = time(NULL);
-			if (localtime_r(&now, &tm) != NULL)
-				strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ",
-				    &tm);
+			/* once a second per thread: localtime_r takes a lock */
+			if (now != stamp_at) {
+				stamp_at = now;
+				stamp_text[0] = '\0';
+				if (localtime_r(&now, &tm) != NULL)
+					strftime(stamp_text, sizeof(stamp_text),
+					    "%b %e %H:%M:%S ", &tm);
+			}
+			memcpy(stamp, stamp_text, sizeof(stamp));
 		}
 		k = snprintf(out, sizeof(out), "%s%s%s%s[%ld]: %s\n", stamp,
 		    log_stamp ? log_host : "", log_stamp ? " " : "", log_ident,
