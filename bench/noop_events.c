@@ -15,8 +15,8 @@
  * client address comes from the connect arguments.  That is the floor for
  * saslguard's own choice of events.
  *
- * Usage: noop_events [-l] -p SOCKET   (runs in the foreground; the socket
- * of a unix: address is made mode 0666)
+ * Usage: noop_events [-l] -p SOCKET [-s STACK_KB]   (runs in the
+ * foreground; the socket of a unix: address is made mode 0666; noopmain.c)
  *
  * Thread safety: state is per connection only; "lean" is set before
  * smfi_main() starts any thread and only read afterwards.
@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mfapi.h"
+#include "noopmain.h"
 
 /* the SMFIP_NR_* steps of lean mode, and the flags asked for in each mode */
 #define LEAN_NOREPLY (SMFIP_NR_CONN | SMFIP_NR_RCPT)
@@ -275,58 +275,16 @@ static struct smfiDesc desc = {
 	.xxfi_eoh = ne_eoh,
 };
 
-/* open_socket - create the listening socket and open its mode */
-static int
-open_socket(const char *spec)
+/* on_opt - the filter's own flag: -l, lean */
+static void
+on_opt(int ch)
 {
-	const char *path = NULL;
-
-	if (smfi_setconn((char *) spec) == MI_FAILURE ||
-	    smfi_opensocket(1) == MI_FAILURE)
-		return -1;
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	else if (spec[0] == '/')
-		path = spec;
-	if (path != NULL && chmod(path, 0666) == -1) {
-		perror(path);
-		return -1;
-	}
-	return 0;
+	if (ch == 'l')
+		lean = 1;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *sock = NULL;
-	int         ch;
-
-	while ((ch = getopt(argc, argv, "lp:")) != -1) {
-		switch (ch) {
-		case 'l':
-			lean = 1;
-			break;
-		case 'p':
-			sock = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (sock == NULL || optind != argc)
-		goto usage;
-	if (smfi_register(desc) == MI_FAILURE) {
-		fputs("noop_events: smfi_register failed\n", stderr);
-		return 1;
-	}
-	if (open_socket(sock) == -1) {
-		fprintf(stderr, "noop_events: cannot open %s\n", sock);
-		return 1;
-	}
-	return smfi_main() == MI_SUCCESS ? 0 : 1;
-usage:
-	fputs("usage: noop_events [-l] -p SOCKET\n", stderr);
-	return 2;
+	return noop_main(argc, argv, &desc, "l", on_opt);
 }
