@@ -1024,12 +1024,18 @@ eval_eom(struct cluster *k, struct pconn *pc, struct cluster_eom_args *a)
 	return rep;
 }
 
-/* cluster_eom - decide one message in Redis */
-int
-cluster_eom(const struct conf *c, const struct accounts_txn *t,
-    const char *client, const char *queue_id, struct policy_decision *d)
+/*
+ * eom_redis - cluster_eom's work in cluster mode
+ *
+ * Apart so that local mode, which calls cluster_eom for every message,
+ * never enters its large stack frame: a new libmilter thread would fault
+ * those pages in.
+ */
+static int __attribute__((noinline))
+eom_redis(struct cluster *k, const struct conf *c,
+    const struct accounts_txn *t, const char *client, const char *queue_id,
+    struct policy_decision *d)
 {
-	struct cluster           *k = cl;
 	const struct limits      *l;
 	char *const              *senders;
 	size_t                    nsenders, i;
@@ -1045,8 +1051,6 @@ cluster_eom(const struct conf *c, const struct accounts_txn *t,
 	uint64_t                  start, waited;
 	uint32_t                  tmo, want;
 
-	if (k == NULL)
-		return 1;
 	if (!__atomic_load_n(&k->up, __ATOMIC_ACQUIRE))
 		goto fallback;
 	tmo = k->conf->redis.timeout_ms;
@@ -1113,6 +1117,16 @@ cluster_eom(const struct conf *c, const struct accounts_txn *t,
 fallback:
 	daemon_count(CNT_REDIS_FALLBACK, 1);
 	return -1;
+}
+
+/* cluster_eom - decide one message in Redis */
+int
+cluster_eom(const struct conf *c, const struct accounts_txn *t,
+    const char *client, const char *queue_id, struct policy_decision *d)
+{
+	if (cl == NULL)
+		return 1;
+	return eom_redis(cl, c, t, client, queue_id, d);
 }
 
 /* cluster_flag - push a flag raised here */

@@ -124,33 +124,20 @@ static _Thread_local char stamp_text[64];
 static void
 vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE];
-	int n;
-
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return;
-	if ((size_t) n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (suffix != NULL && (size_t) n < sizeof(line) - 1) {
-		int m = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
-
-		if (m > 0)
-			n = (size_t) (n + m) >= sizeof(line) ?
-			    (int) sizeof(line) - 1 : n + m;
-	}
-	if (syslog_ok())
-		syslog(pri, "%s", line);
 	/*
-	 * Under systemd the journal gets stderr and /dev/log alike: one copy
-	 * is enough, and syslog's keeps the mail facility.
+	 * One buffer: the stderr prefix, then the line.  It sits on the
+	 * stack of every libmilter thread that logs, and each page of it a
+	 * new thread touches is a page fault.
 	 */
-	if (log_stderr && !(log_journal && syslog_ok())) {
-		char out[LOG_LINE + 384], stamp[64] = "";
-		struct tm tm;
-		time_t now;
-		int k;
+	char out[LOG_LINE + 384];
+	char *line;
+	size_t p = 0, room, n;
+	struct tm tm;
+	time_t now;
+	int k, to_stderr;
 
+	to_stderr = log_stderr && !(log_journal && syslog_ok());
+	if (to_stderr) {
 		if (log_stamp) {
 			now = time(NULL);
 			/* once a second per thread: localtime_r takes a lock */
@@ -161,19 +148,34 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 					strftime(stamp_text, sizeof(stamp_text),
 					    "%b %e %H:%M:%S ", &tm);
 			}
-			memcpy(stamp, stamp_text, sizeof(stamp));
 		}
-		k = snprintf(out, sizeof(out), "%s%s%s%s[%ld]: %s\n", stamp,
-		    log_stamp ? log_host : "", log_stamp ? " " : "", log_ident,
-		    (long) log_pid, line);
-
-		if (k > 0) {
-			if ((size_t) k >= sizeof(out)) {
-				k = sizeof(out) - 1;
-				out[k - 1] = '\n';
-			}
-			(void) write(STDERR_FILENO, out, (size_t) k);
-		}
+		k = snprintf(out, sizeof(out) - LOG_LINE, "%s%s%s%s[%ld]: ",
+		    log_stamp ? stamp_text : "", log_stamp ? log_host : "",
+		    log_stamp ? " " : "", log_ident, (long) log_pid);
+		if (k > 0)
+			p = (size_t) k >= sizeof(out) - LOG_LINE ?
+			    sizeof(out) - LOG_LINE - 1 : (size_t) k;
+	}
+	line = out + p;
+	room = LOG_LINE; /* line[0 .. LOG_LINE - 1] and its NUL */
+	k = vsnprintf(line, room, fmt, ap);
+	if (k < 0)
+		return;
+	n = (size_t) k >= room ? room - 1 : (size_t) k;
+	if (suffix != NULL && n < room - 1) {
+		k = snprintf(line + n, room - n, ": %s", suffix);
+		if (k > 0)
+			n = n + (size_t) k >= room ? room - 1 : n + (size_t) k;
+	}
+	if (syslog_ok())
+		syslog(pri, "%s", line);
+	/*
+	 * Under systemd the journal gets stderr and /dev/log alike: one copy
+	 * is enough, and syslog's keeps the mail facility.
+	 */
+	if (to_stderr) {
+		line[n] = '\n'; /* room for it: the NUL's place */
+		(void) write(STDERR_FILENO, out, p + n + 1);
 	}
 }
 
