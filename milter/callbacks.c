@@ -42,6 +42,7 @@
 #include "daemon.h"
 #include "duration.h"
 #include "escape.h"
+#include "linebuf.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -259,6 +260,16 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	return noreply(s, SMFIP_NR_RCPT);
 }
 
+/* copy - src into dst of size bytes, cut to fit (no printf on the way) */
+static void
+copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* record - the message into the store; held ones wait for the commit */
 static void
 record(struct session *s, const char *qid, int held, time_t now)
@@ -266,11 +277,11 @@ record(struct session *s, const char *qid, int held, time_t now)
 	struct store_msg m;
 
 	memset(&m, 0, sizeof(m));
-	snprintf(m.queue_id, sizeof(m.queue_id), "%s", qid);
-	snprintf(m.user, sizeof(m.user), "%s", s->user);
-	snprintf(m.sender, sizeof(m.sender), "%s", s->sender_raw);
+	copy(m.queue_id, sizeof(m.queue_id), qid);
+	copy(m.user, sizeof(m.user), s->user);
+	copy(m.sender, sizeof(m.sender), s->sender_raw);
 	m.nrcpt = s->nrcpt;
-	snprintf(m.client, sizeof(m.client), "%s", s->client);
+	copy(m.client, sizeof(m.client), s->client);
 	m.arrival = now;
 	m.held = held;
 	m.state = STORE_QUEUED;
@@ -311,20 +322,22 @@ signal_list(const struct policy_decision *d, char *buf, size_t len)
 	}
 }
 
-/* log_decision - the decision line, queue ID first */
+/*
+ * log_decision - the decision line, queue ID first
+ *
+ * Built piece by piece (linebuf.h), not with printf: it is written for
+ * every authenticated message.
+ */
 static void
 log_decision(const char *qid, const char *what, const struct session *s,
     const struct policy_decision *d)
 {
-	char win[32], sigs[256];
-	ESC(euser);
-	ESC(esender);
-	ESC(eclient);
+	char line[LOG_LINE], win[32], sigs[256];
+	struct linebuf lb;
 
-	escape_value(euser, sizeof(euser), s->user);
-	escape_value(esender, sizeof(esender), s->sender_raw);
-	escape_value(eclient, sizeof(eclient), s->client);
-	signal_list(d, sigs, sizeof(sigs));
+	sigs[0] = '\0';
+	if (d->nsig > 0)
+		signal_list(d, sigs, sizeof(sigs));
 	if (strcmp(what, "pass") != 0) {
 		const struct journal_field jf[] = {
 			JOURNAL_STR("queue_id", qid),
@@ -341,20 +354,36 @@ log_decision(const char *qid, const char *what, const struct session *s,
 		    strcmp(what, "would-hold") == 0 ? JOURNAL_WOULD_HOLD :
 		    JOURNAL_TEMPFAIL, s->user, jf, sizeof(jf) / sizeof(jf[0]));
 	}
-	if (d->limit == LIMIT_NONE || d->limit == LIMIT_FLAGGED ||
-	    d->limit == LIMIT_SENDER_MISMATCH) {
-		log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s%s%s%s",
-		    qid, what, euser, esender, s->nrcpt, eclient,
-		    d->limit == LIMIT_NONE ? "" : " limit=",
-		    d->limit == LIMIT_NONE ? "" : policy_limit_name(d->limit),
-		    sigs);
-		return;
+	lb_init(&lb, line, sizeof(line));
+	lb_str(&lb, qid);
+	lb_str(&lb, ": ");
+	lb_str(&lb, what);
+	lb_str(&lb, ": user=");
+	lb_esc(&lb, s->user);
+	lb_str(&lb, " sender=<");
+	lb_esc(&lb, s->sender_raw);
+	lb_str(&lb, "> rcpts=");
+	lb_u32(&lb, s->nrcpt);
+	lb_str(&lb, " client=");
+	lb_esc(&lb, s->client);
+	if (d->limit != LIMIT_NONE) {
+		lb_str(&lb, " limit=");
+		lb_str(&lb, policy_limit_name(d->limit));
 	}
-	duration_format(d->window, win, sizeof(win));
-	log_info("%s: %s: user=%s sender=<%s> rcpts=%u client=%s limit=%s "
-	    "count=%u max=%u%s%s%s", qid, what, euser, esender, s->nrcpt,
-	    eclient, policy_limit_name(d->limit), d->count, d->max,
-	    d->window ? " window=" : "", d->window ? win : "", sigs);
+	if (d->limit != LIMIT_NONE && d->limit != LIMIT_FLAGGED &&
+	    d->limit != LIMIT_SENDER_MISMATCH) {
+		lb_str(&lb, " count=");
+		lb_u32(&lb, d->count);
+		lb_str(&lb, " max=");
+		lb_u32(&lb, d->max);
+		if (d->window) {
+			duration_format(d->window, win, sizeof(win));
+			lb_str(&lb, " window=");
+			lb_str(&lb, win);
+		}
+	}
+	lb_str(&lb, sigs);
+	log_info_line(line);
 }
 
 /*

@@ -20,7 +20,6 @@
 
 #include "log.h"
 
-#define LOG_LINE 2048
 
 /* errstr - the text of errno e, whichever strerror_r the C library has */
 static const char *
@@ -68,6 +67,15 @@ syslog_ok(void)
 static int log_debug_on;
 static const char *log_ident = "saslguard";
 
+/*
+ * The stderr prefix ("Nov 28 02:57:14 mx saslguard[700]: ") of the
+ * current second, per thread: localtime_r takes a lock, and the rest of
+ * the prefix never changes.
+ */
+static _Thread_local time_t prefix_at = -1;
+static _Thread_local char prefix_text[384];
+static _Thread_local size_t prefix_len;
+
 static const struct {
 	const char *name;
 	int         facility;
@@ -93,6 +101,7 @@ log_init(const char *ident, const char *facility, int to_stderr)
 		fac = LOG_MAIL;
 	log_ident = ident;
 	log_stderr = to_stderr;
+	prefix_at = -1; /* after fork: a new pid */
 	log_pid = getpid();
 	/*
 	 * Under systemd the journal stamps each line itself; anywhere else a
@@ -116,48 +125,75 @@ log_set_debug(int on)
 	log_debug_on = on;
 }
 
-/* the stderr time stamp of the current second, per thread */
-static _Thread_local time_t stamp_at = -1;
-static _Thread_local char stamp_text[64];
+/* prefix - the stderr prefix of this second into out; its length */
+static size_t
+prefix(char *out, size_t size)
+{
+	char stamp[64] = "";
+	struct tm tm;
+	time_t now = 0;
+	int k;
+
+	if (log_stamp)
+		now = time(NULL);
+	if (prefix_at == -1 || now != prefix_at) {
+		prefix_at = now;
+		if (log_stamp && localtime_r(&now, &tm) != NULL)
+			strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ", &tm);
+		k = snprintf(prefix_text, sizeof(prefix_text), "%s%s%s%s[%ld]: ",
+		    stamp, log_stamp ? log_host : "", log_stamp ? " " : "",
+		    log_ident, (long) log_pid);
+		prefix_len = k < 0 ? 0 : (size_t) k >= sizeof(prefix_text) ?
+		    sizeof(prefix_text) - 1 : (size_t) k;
+	}
+	if (prefix_len >= size)
+		return 0;
+	memcpy(out, prefix_text, prefix_len);
+	return prefix_len;
+}
+
+/*
+ * emit - out[p .. p + n) is the line, out[0 .. p) its stderr prefix; the
+ * buffer has room for one byte more
+ */
+static void
+emit(int pri, char *out, size_t p, size_t n, int to_stderr)
+{
+	char *line = out + p;
+
+	line[n] = '\0';
+	if (syslog_ok())
+		syslog(pri, "%s", line);
+	/*
+	 * Under systemd the journal gets stderr and /dev/log alike: one copy
+	 * is enough, and syslog's keeps the mail facility.
+	 */
+	if (to_stderr) {
+		line[n] = '\n';
+		(void) write(STDERR_FILENO, out, p + n + 1);
+	}
+}
+
+/*
+ * One buffer for the prefix and the line: it sits on the stack of every
+ * libmilter thread that logs, and each page of it a new thread touches is
+ * a page fault.
+ */
+#define LOG_OUT (LOG_LINE + 384)
 
 /* vlog - one line to syslog and maybe stderr */
 static void
 vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 {
-	/*
-	 * One buffer: the stderr prefix, then the line.  It sits on the
-	 * stack of every libmilter thread that logs, and each page of it a
-	 * new thread touches is a page fault.
-	 */
-	char out[LOG_LINE + 384];
+	char out[LOG_OUT];
 	char *line;
-	size_t p = 0, room, n;
-	struct tm tm;
-	time_t now;
+	size_t p = 0, room = LOG_LINE, n;
 	int k, to_stderr;
 
 	to_stderr = log_stderr && !(log_journal && syslog_ok());
-	if (to_stderr) {
-		if (log_stamp) {
-			now = time(NULL);
-			/* once a second per thread: localtime_r takes a lock */
-			if (now != stamp_at) {
-				stamp_at = now;
-				stamp_text[0] = '\0';
-				if (localtime_r(&now, &tm) != NULL)
-					strftime(stamp_text, sizeof(stamp_text),
-					    "%b %e %H:%M:%S ", &tm);
-			}
-		}
-		k = snprintf(out, sizeof(out) - LOG_LINE, "%s%s%s%s[%ld]: ",
-		    log_stamp ? stamp_text : "", log_stamp ? log_host : "",
-		    log_stamp ? " " : "", log_ident, (long) log_pid);
-		if (k > 0)
-			p = (size_t) k >= sizeof(out) - LOG_LINE ?
-			    sizeof(out) - LOG_LINE - 1 : (size_t) k;
-	}
+	if (to_stderr)
+		p = prefix(out, LOG_OUT - LOG_LINE);
 	line = out + p;
-	room = LOG_LINE; /* line[0 .. LOG_LINE - 1] and its NUL */
 	k = vsnprintf(line, room, fmt, ap);
 	if (k < 0)
 		return;
@@ -167,16 +203,24 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 		if (k > 0)
 			n = n + (size_t) k >= room ? room - 1 : n + (size_t) k;
 	}
-	if (syslog_ok())
-		syslog(pri, "%s", line);
-	/*
-	 * Under systemd the journal gets stderr and /dev/log alike: one copy
-	 * is enough, and syslog's keeps the mail facility.
-	 */
-	if (to_stderr) {
-		line[n] = '\n'; /* room for it: the NUL's place */
-		(void) write(STDERR_FILENO, out, p + n + 1);
-	}
+	emit(pri, out, p, n, to_stderr);
+}
+
+/* log_info_line - an informational line already formatted (no printf) */
+void
+log_info_line(const char *line)
+{
+	char out[LOG_OUT];
+	size_t p = 0, n = strlen(line);
+	int to_stderr;
+
+	to_stderr = log_stderr && !(log_journal && syslog_ok());
+	if (to_stderr)
+		p = prefix(out, LOG_OUT - LOG_LINE);
+	if (n > LOG_LINE - 1)
+		n = LOG_LINE - 1;
+	memcpy(out + p, line, n);
+	emit(LOG_INFO, out, p, n, to_stderr);
 }
 
 void

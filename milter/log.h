@@ -14,6 +14,8 @@
 
 #include <time.h>
 
+#define LOG_LINE 2048 /* the longest line, with its NUL; longer ones are cut */
+
 /*
  * log_init - ident, syslog facility name ("mail"), copy lines to stderr;
  * call it again after fork (daemon()) so lines carry the new pid
@@ -21,6 +23,8 @@
 int	log_init(const char *ident, const char *facility, int to_stderr);
 
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_info_line - a line already built (linebuf.h): no printf on the way */
+void	log_info_line(const char *line);
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
