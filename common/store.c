@@ -810,18 +810,17 @@ msg_row(sqlite3_stmt *s, struct store_msg *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* store_msgs_each - call cb for the messages of user since "since" */
-int
-store_msgs_each(struct store *st, const char *user, int held_only, time_t since,
-    store_msg_cb cb, void *arg, char *err, size_t errlen)
+/*
+ * msg_rows - step the bound messages SELECT s, cb for each row, reset s;
+ * an error names the rows with what and key ("of queue ID ", "Q1")
+ */
+static int
+msg_rows(struct store *st, sqlite3_stmt *s, store_msg_cb cb, void *arg,
+    const char *what, const char *key, char *err, size_t errlen)
 {
-	sqlite3_stmt    *s = st->st[S_MSG_USER];
 	struct store_msg m;
 	int              rc;
 
-	bind_str(s, 1, user);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) since);
-	sqlite3_bind_int(s, 3, held_only ? 1 : 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (msg_row(s, &m, err, errlen) == -1) {
 			stmt_done(s);
@@ -833,7 +832,8 @@ store_msgs_each(struct store *st, const char *user, int held_only, time_t since,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		(void) fail(st->db, err, errlen, "read messages of %s", user);
+		(void) fail(
+		    st->db, err, errlen, "read messages %s%s", what, key);
 		stmt_done(s);
 		return -1;
 	}
@@ -841,34 +841,28 @@ store_msgs_each(struct store *st, const char *user, int held_only, time_t since,
 	return 0;
 }
 
+/* store_msgs_each - call cb for the messages of user since "since" */
+int
+store_msgs_each(struct store *st, const char *user, int held_only, time_t since,
+    store_msg_cb cb, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->st[S_MSG_USER];
+
+	bind_str(s, 1, user);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64) since);
+	sqlite3_bind_int(s, 3, held_only ? 1 : 0);
+	return msg_rows(st, s, cb, arg, "of ", user, err, errlen);
+}
+
 /* store_msgs_qid - call cb for the messages recorded under queue ID qid */
 int
 store_msgs_qid(struct store *st, const char *qid, store_msg_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt    *s = st->st[S_MSG_QID];
-	struct store_msg m;
-	int              rc;
+	sqlite3_stmt *s = st->st[S_MSG_QID];
 
 	bind_str(s, 1, qid);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (msg_row(s, &m, err, errlen) == -1) {
-			stmt_done(s);
-			return -1;
-		}
-		if (cb(&m, arg) != 0) {
-			stmt_done(s);
-			return 0;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		(void) fail(st->db, err, errlen, "read messages of queue ID %s",
-		    qid);
-		stmt_done(s);
-		return -1;
-	}
-	stmt_done(s);
-	return 0;
+	return msg_rows(st, s, cb, arg, "of queue ID ", qid, err, errlen);
 }
 
 /* store_msgs_mark - set state on the still-queued messages of user in qids */
