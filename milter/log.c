@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <paths.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,14 @@ static const char *log_ident = "saslguard";
 
 /*
  * The stderr prefix ("Nov 28 02:57:14 mx saslguard[700]: ") of the
- * current second, per thread: localtime_r takes a lock, and the rest of
- * the prefix never changes.
+ * current second, made once a second for all threads: libmilter's threads
+ * live for one connection, so a cache per thread would call localtime_r
+ * (which takes a lock) for nearly every line.
  */
-static _Thread_local time_t prefix_at = -1;
-static _Thread_local char prefix_text[384];
-static _Thread_local size_t prefix_len;
+static pthread_mutex_t prefix_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t prefix_at = -1;
+static char prefix_text[384];
+static size_t prefix_len;
 
 static const struct {
 	const char *name;
@@ -136,6 +139,7 @@ prefix(char *out, size_t size)
 
 	if (log_stamp)
 		now = time(NULL);
+	pthread_mutex_lock(&prefix_lock);
 	if (prefix_at == -1 || now != prefix_at) {
 		prefix_at = now;
 		if (log_stamp && localtime_r(&now, &tm) != NULL)
@@ -146,10 +150,10 @@ prefix(char *out, size_t size)
 		prefix_len = k < 0 ? 0 : (size_t) k >= sizeof(prefix_text) ?
 		    sizeof(prefix_text) - 1 : (size_t) k;
 	}
-	if (prefix_len >= size)
-		return 0;
-	memcpy(out, prefix_text, prefix_len);
-	return prefix_len;
+	k = prefix_len < size ? (int) prefix_len : 0;
+	memcpy(out, prefix_text, (size_t) k);
+	pthread_mutex_unlock(&prefix_lock);
+	return (size_t) k;
 }
 
 /*
