@@ -104,7 +104,8 @@ noop_main(int argc, char **argv, struct smfiDesc *desc, const char *extra,
 	}
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: %s%s -p SOCKET [-s STACK_KB]\n",
-	    desc->xxfi_name, extra != NULL && *extra != '\0' ? " [-l]" : "");
+	fprintf(stderr, "usage: %s%s%s%s -p SOCKET [-s STACK_KB]\n",
+	    desc->xxfi_name, extra != NULL ? " [-" : "",
+	    extra != NULL ? extra : "", extra != NULL ? "]" : "");
 	return 2;
 }

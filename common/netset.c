@@ -23,19 +23,9 @@
 #include <time.h>
 
 #include "netset.h"
+#include "window.h"
 
 #define NETSET_FIRST_CAP 4
-
-/* clamp_now - now as an unsigned 32-bit second count */
-static uint32_t
-clamp_now(time_t now)
-{
-	if (now < 0)
-		return 0;
-	if ((uint64_t) now > UINT32_MAX)
-		return UINT32_MAX;
-	return (uint32_t) now;
-}
 
 /* live - 1 when an entry seen at seen is inside (now - window, now] */
 static int
@@ -78,7 +68,7 @@ netset_count(
     const struct netset *s, const uint64_t *key, uint32_t window, time_t now)
 {
 	const struct netent *e = s->cap == 0 ? &s->u.one : s->u.many;
-	uint32_t             t = clamp_now(now), n = 0;
+	uint32_t             t = window_clock(now), n = 0;
 	int                  found = 0;
 	size_t               i;
 
@@ -155,7 +145,7 @@ grow(struct netset *s)
 int
 netset_touch(struct netset *s, uint64_t key, uint32_t window, time_t now)
 {
-	uint32_t       t = clamp_now(now);
+	uint32_t       t = window_clock(now);
 	struct netent *e;
 	size_t         i, old;
 

@@ -27,9 +27,9 @@
 
 #include "window.h"
 
-/* clamp_now - now as an unsigned 32-bit second count */
-static uint32_t
-clamp_now(time_t now)
+/* window_clock - now as an unsigned 32-bit second count (clamped) */
+uint32_t
+window_clock(time_t now)
 {
 	if (now < 0)
 		return 0;
@@ -112,7 +112,7 @@ window_init(struct window *w)
 uint32_t
 window_total(struct window *w, uint32_t length, time_t now)
 {
-	uint32_t t = clamp_now(now);
+	uint32_t t = window_clock(now);
 	uint32_t l = length == 0 ? 1 : length;
 	uint32_t first, n, sum = 0;
 
@@ -132,7 +132,7 @@ window_total(struct window *w, uint32_t length, time_t now)
 void
 window_add(struct window *w, uint32_t length, time_t now, uint32_t n)
 {
-	uint32_t  t = clamp_now(now);
+	uint32_t  t = window_clock(now);
 	uint32_t *slot;
 
 	if (!prepare(w, length, t)) {

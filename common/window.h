@@ -35,6 +35,12 @@ struct window {
 	uint32_t slot[WINDOW_SLOTS];	/* slot[n % WINDOW_SLOTS] counts slot n */
 };
 
+/*
+ * window_clock - now as the unsigned 32-bit second count the windows (and
+ * netset.h) keep: clamped to 0 .. UINT32_MAX
+ */
+uint32_t window_clock(time_t now);
+
 /* window_init - an empty window */
 void	window_init(struct window *w);
 

@@ -46,6 +46,7 @@
 #include "notify.h"
 #include "policy.h"
 #include "queuetool.h"
+#include "sockio.h"
 #include "usermail.h"
 
 struct client {
@@ -119,24 +120,6 @@ slot_give(uid_t uid)
 	pthread_mutex_unlock(&ctl_slots_lock);
 }
 
-/* send_all - write a whole reply line */
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = send(fd, p, n, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t) r;
-	}
-	return 0;
-}
-
 /* reply_line - finish l and send it */
 static int
 reply_line(struct client *cl, struct ctl_line *l)
@@ -145,7 +128,7 @@ reply_line(struct client *cl, struct ctl_line *l)
 	size_t n;
 
 	t = ctl_line_end(l, &n);
-	return send_all(cl->fd, t, n);
+	return sock_send_all(cl->fd, t, n);
 }
 
 /* reply_err - an err line */
@@ -166,7 +149,7 @@ reply_err(struct client *cl, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	t = ctl_line_err(&l, code, msg, &n);
-	return send_all(cl->fd, t, n);
+	return sock_send_all(cl->fd, t, n);
 }
 
 /* reply_ok - an ok line without fields */
@@ -1055,7 +1038,7 @@ client_thread(void *arg)
 		goto out;
 	}
 	conf_unref(c);
-	if (send_all(cl->fd, CTL_GREETING "\n", sizeof(CTL_GREETING)) == -1 ||
+	if (sock_send_all(cl->fd, CTL_GREETING "\n", sizeof(CTL_GREETING)) == -1 ||
 	    (req = malloc(sizeof(*req))) == NULL)
 		goto out;
 	for (;;) {

@@ -157,33 +157,45 @@ prefix(char *out, size_t size)
 }
 
 /*
- * emit - out[p .. p + n) is the line, out[0 .. p) its stderr prefix; the
- * buffer has room for one byte more
- */
-static void
-emit(int pri, char *out, size_t p, size_t n, int to_stderr)
-{
-	char *line = out + p;
-
-	line[n] = '\0';
-	if (syslog_ok())
-		syslog(pri, "%s", line);
-	/*
-	 * Under systemd the journal gets stderr and /dev/log alike: one copy
-	 * is enough, and syslog's keeps the mail facility.
-	 */
-	if (to_stderr) {
-		line[n] = '\n';
-		(void) write(STDERR_FILENO, out, p + n + 1);
-	}
-}
-
-/*
  * One buffer for the prefix and the line: it sits on the stack of every
  * libmilter thread that logs, and each page of it a new thread touches is
  * a page fault.
  */
 #define LOG_OUT (LOG_LINE + 384)
+
+/*
+ * begin - where a line goes (syslog, stderr: looked up once a line), and
+ * the stderr prefix into out[0 .. LOG_OUT - LOG_LINE); returns its length
+ */
+static size_t
+begin(char *out, int *to_syslog, int *to_stderr)
+{
+	*to_syslog = syslog_ok();
+	/*
+	 * Under systemd the journal gets stderr and /dev/log alike: one copy
+	 * is enough, and syslog's keeps the mail facility.
+	 */
+	*to_stderr = log_stderr && !(log_journal && *to_syslog);
+	return *to_stderr ? prefix(out, LOG_OUT - LOG_LINE) : 0;
+}
+
+/*
+ * emit - out[p .. p + n) is the line, out[0 .. p) its stderr prefix (from
+ * begin); the buffer has room for one byte more
+ */
+static void
+emit(int pri, char *out, size_t p, size_t n, int to_syslog, int to_stderr)
+{
+	char *line = out + p;
+
+	line[n] = '\0';
+	if (to_syslog)
+		syslog(pri, "%s", line);
+	if (to_stderr) {
+		line[n] = '\n';
+		(void) write(STDERR_FILENO, out, p + n + 1);
+	}
+}
 
 /* vlog - one line to syslog and maybe stderr */
 static void
@@ -191,12 +203,10 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 {
 	char out[LOG_OUT];
 	char *line;
-	size_t p = 0, room = LOG_LINE, n;
-	int k, to_stderr;
+	size_t p, room = LOG_LINE, n;
+	int k, to_syslog, to_stderr;
 
-	to_stderr = log_stderr && !(log_journal && syslog_ok());
-	if (to_stderr)
-		p = prefix(out, LOG_OUT - LOG_LINE);
+	p = begin(out, &to_syslog, &to_stderr);
 	line = out + p;
 	k = vsnprintf(line, room, fmt, ap);
 	if (k < 0)
@@ -207,7 +217,7 @@ vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 		if (k > 0)
 			n = n + (size_t) k >= room ? room - 1 : n + (size_t) k;
 	}
-	emit(pri, out, p, n, to_stderr);
+	emit(pri, out, p, n, to_syslog, to_stderr);
 }
 
 /* log_info_line - an informational line already formatted (no printf) */
@@ -215,16 +225,14 @@ void
 log_info_line(const char *line)
 {
 	char out[LOG_OUT];
-	size_t p = 0, n = strlen(line);
-	int to_stderr;
+	size_t p, n = strlen(line);
+	int to_syslog, to_stderr;
 
-	to_stderr = log_stderr && !(log_journal && syslog_ok());
-	if (to_stderr)
-		p = prefix(out, LOG_OUT - LOG_LINE);
+	p = begin(out, &to_syslog, &to_stderr);
 	if (n > LOG_LINE - 1)
 		n = LOG_LINE - 1;
 	memcpy(out + p, line, n);
-	emit(LOG_INFO, out, p, n, to_stderr);
+	emit(LOG_INFO, out, p, n, to_syslog, to_stderr);
 }
 
 void
