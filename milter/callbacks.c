@@ -383,7 +383,11 @@ log_decision(const char *qid, const char *what, const struct session *s,
 		}
 	}
 	lb_str(&lb, sigs);
-	log_info_line(line);
+	/* one pass line per message: the routine kind, written in batches */
+	if (strcmp(what, "pass") == 0)
+		log_info_batch(line);
+	else
+		log_info_line(line);
 }
 
 /*

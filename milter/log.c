@@ -5,6 +5,15 @@
  * syslog(3) and, in the foreground, written to stderr with one write(2),
  * so lines from concurrent threads never interleave.
  *
+ * Routine lines (log_info_batch: the pass decision, one per message) go
+ * to stderr in batches: appended to one buffer, written when it is full
+ * or LOG_BATCH_MS after its first line (by a flusher thread started on
+ * first use), and before any other stderr line, so the file keeps the
+ * order in which lines were logged.  Each keeps the time it was logged
+ * at.  A hard kill loses at most the last LOG_BATCH_MS of them, as the
+ * state store's batched message records; exit() writes them out.  Lines
+ * for syslog are never held back.
+ *
  * Thread safety: safe from any thread after log_init().
  */
 #include <sys/stat.h>
@@ -79,6 +88,14 @@ static time_t prefix_at = -1;
 static char prefix_text[384];
 static size_t prefix_len;
 
+/* the batch of routine stderr lines; under prefix_lock */
+#define LOG_BATCH    32768	/* bytes written at once */
+#define LOG_BATCH_MS 100	/* longest a routine line waits */
+static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
+static char batch[LOG_BATCH];
+static size_t batch_len;
+static int batch_flusher;	/* 1 running, -1 cannot start */
+
 static const struct {
 	const char *name;
 	int         facility;
@@ -128,9 +145,9 @@ log_set_debug(int on)
 	log_debug_on = on;
 }
 
-/* prefix - the stderr prefix of this second into out; its length */
-static size_t
-prefix(char *out, size_t size)
+/* prefix_update - make the stderr prefix of this second; under prefix_lock */
+static void
+prefix_update(void)
 {
 	char stamp[64] = "";
 	struct tm tm;
@@ -139,7 +156,6 @@ prefix(char *out, size_t size)
 
 	if (log_stamp)
 		now = time(NULL);
-	pthread_mutex_lock(&prefix_lock);
 	if (prefix_at == -1 || now != prefix_at) {
 		prefix_at = now;
 		if (log_stamp && localtime_r(&now, &tm) != NULL)
@@ -150,10 +166,97 @@ prefix(char *out, size_t size)
 		prefix_len = k < 0 ? 0 : (size_t) k >= sizeof(prefix_text) ?
 		    sizeof(prefix_text) - 1 : (size_t) k;
 	}
-	k = prefix_len < size ? (int) prefix_len : 0;
-	memcpy(out, prefix_text, (size_t) k);
+}
+
+/* prefix - the stderr prefix of this second into out; its length */
+static size_t
+prefix(char *out, size_t size)
+{
+	size_t k;
+
+	pthread_mutex_lock(&prefix_lock);
+	prefix_update();
+	k = prefix_len < size ? prefix_len : 0;
+	memcpy(out, prefix_text, k);
 	pthread_mutex_unlock(&prefix_lock);
-	return (size_t) k;
+	return k;
+}
+
+/* write_all - buf to stderr, short writes resumed; errors are dropped */
+static void
+write_all(const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(STDERR_FILENO, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t) n;
+	}
+}
+
+/* batch_write - write out the batch; under prefix_lock */
+static void
+batch_write(void)
+{
+	int saved = errno;
+
+	if (batch_len > 0)
+		write_all(batch, batch_len);
+	batch_len = 0;
+	errno = saved;
+}
+
+/* log_flush - write out the routine lines still held back */
+void
+log_flush(void)
+{
+	pthread_mutex_lock(&prefix_lock);
+	batch_write();
+	pthread_mutex_unlock(&prefix_lock);
+}
+
+/* flusher - write the batch LOG_BATCH_MS after its first line */
+static void *
+flusher(void *arg)
+{
+	struct timespec at;
+
+	(void) arg;
+	pthread_mutex_lock(&prefix_lock);
+	for (;;) {
+		while (batch_len == 0)
+			pthread_cond_wait(&batch_cond, &prefix_lock);
+		pthread_mutex_unlock(&prefix_lock);
+		at.tv_sec = 0;
+		at.tv_nsec = LOG_BATCH_MS * 1000000L;
+		while (nanosleep(&at, &at) == -1 && errno == EINTR)
+			;
+		pthread_mutex_lock(&prefix_lock);
+		batch_write();
+	}
+	return NULL;
+}
+
+/* flusher_start - start the flusher once; under prefix_lock; 0 running */
+static int
+flusher_start(void)
+{
+	pthread_t t;
+
+	if (batch_flusher == 0) {
+		batch_flusher = -1;
+		if (pthread_create(&t, NULL, flusher, NULL) == 0 &&
+		    pthread_detach(t) == 0) {
+			batch_flusher = 1;
+			(void) atexit(log_flush);
+		}
+	}
+	return batch_flusher == 1 ? 0 : -1;
 }
 
 /*
@@ -193,7 +296,18 @@ emit(int pri, char *out, size_t p, size_t n, int to_syslog, int to_stderr)
 		syslog(pri, "%s", line);
 	if (to_stderr) {
 		line[n] = '\n';
-		(void) write(STDERR_FILENO, out, p + n + 1);
+		pthread_mutex_lock(&prefix_lock);
+		if (batch_len > 0 && batch_len + p + n + 1 <= sizeof(batch)) {
+			/* after the routine lines logged before it */
+			memcpy(batch + batch_len, out, p + n + 1);
+			batch_len += p + n + 1;
+			batch_write();
+			pthread_mutex_unlock(&prefix_lock);
+			return;
+		}
+		batch_write();
+		pthread_mutex_unlock(&prefix_lock);
+		write_all(out, p + n + 1);
 	}
 }
 
@@ -233,6 +347,53 @@ log_info_line(const char *line)
 		n = LOG_LINE - 1;
 	memcpy(out + p, line, n);
 	emit(LOG_INFO, out, p, n, to_syslog, to_stderr);
+}
+
+/* emit_stderr_now - line[0 .. n) to stderr at once, with its prefix */
+static void
+emit_stderr_now(const char *line, size_t n)
+{
+	char out[LOG_OUT];
+	size_t p = prefix(out, LOG_OUT - LOG_LINE);
+
+	memcpy(out + p, line, n);
+	out[p + n] = '\n';
+	write_all(out, p + n + 1);
+}
+
+/* log_info_batch - a routine line already formatted: stderr in batches */
+void
+log_info_batch(const char *line)
+{
+	size_t n = strlen(line), need;
+	int to_syslog, to_stderr;
+
+	to_syslog = syslog_ok();
+	to_stderr = log_stderr && !(log_journal && to_syslog);
+	if (n > LOG_LINE - 1)
+		n = LOG_LINE - 1;
+	if (to_syslog)
+		syslog(LOG_INFO, "%.*s", (int) n, line);
+	if (!to_stderr)
+		return;
+	pthread_mutex_lock(&prefix_lock);
+	if (flusher_start() == -1) {
+		/* no flusher: no batch either */
+		pthread_mutex_unlock(&prefix_lock);
+		emit_stderr_now(line, n);
+		return;
+	}
+	prefix_update();
+	need = prefix_len + n + 1;
+	if (batch_len + need > sizeof(batch))
+		batch_write();
+	if (batch_len == 0)
+		pthread_cond_signal(&batch_cond);
+	memcpy(batch + batch_len, prefix_text, prefix_len);
+	memcpy(batch + batch_len + prefix_len, line, n);
+	batch[batch_len + need - 1] = '\n';
+	batch_len += need;
+	pthread_mutex_unlock(&prefix_lock);
 }
 
 void

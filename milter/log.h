@@ -25,6 +25,13 @@ int	log_init(const char *ident, const char *facility, int to_stderr);
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_info_line - a line already built (linebuf.h): no printf on the way */
 void	log_info_line(const char *line);
+/*
+ * log_info_batch - a routine line already built (the pass decision): to
+ * syslog at once, to stderr in batches, at most LOG_BATCH_MS late
+ */
+void	log_info_batch(const char *line);
+/* log_flush - write out the routine lines still held back (also at exit) */
+void	log_flush(void);
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

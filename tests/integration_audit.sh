@@ -136,6 +136,7 @@ bed_eventually_eq "postsuper logged the deletions" $((held_n - 1)) 10 \
     bed_log_count 'postsuper\[[0-9]+\]: [0-9A-F]+: removed'
 
 bed_log "audit"
+bed_sg_settle
 # a second (classic syslog) file, named first: the audit merges by time
 "$CTL" audit --json "$BED_DIR/saslguard.log" "$BED_DIR/log/maillog" \
     >"$BED_DIR/audit.json" 2>"$BED_DIR/audit.err"

@@ -126,6 +126,7 @@ sg_alive()
 # count_new - lines of saslguard's output since the last mark matching $1
 count_new()
 {
+	bed_sg_settle
 	tail -n "+$((${BED_SG_MARK:-0} + 1))" "$BED_DIR/saslguard.log" |
 	    grep -cE -- "$1"
 }

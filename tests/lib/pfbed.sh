@@ -582,21 +582,31 @@ bed_log_count()
 	grep -cE -- "$1" "$BED_DIR/log/maillog" 2>/dev/null
 }
 
+# bed_sg_settle - wait until saslguard's routine lines are in its log: its
+# pass lines go to standard error in batches, at most 100 ms late
+bed_sg_settle()
+{
+	sleep 0.3
+}
+
 # bed_sg_grep - grep -E $1 in saslguard's own output (all its runs)
 bed_sg_grep()
 {
+	bed_sg_settle
 	grep -qE -- "$1" "$BED_DIR/saslguard.log" 2>/dev/null
 }
 
 # bed_sg_mark - remember the end of saslguard's output for bed_sg_grep_new
 bed_sg_mark()
 {
+	bed_sg_settle
 	BED_SG_MARK=$(wc -l <"$BED_DIR/saslguard.log")
 }
 
 # bed_sg_grep_new - bed_sg_grep over the lines after the last bed_sg_mark
 bed_sg_grep_new()
 {
+	bed_sg_settle
 	tail -n "+$((${BED_SG_MARK:-0} + 1))" "$BED_DIR/saslguard.log" |
 	    grep -qE -- "$1"
 }
@@ -604,6 +614,7 @@ bed_sg_grep_new()
 # bed_sg_count - print how many lines of saslguard's output match regex $1
 bed_sg_count()
 {
+	bed_sg_settle
 	grep -cE -- "$1" "$BED_DIR/saslguard.log" 2>/dev/null
 }
 
