@@ -1,11 +1,19 @@
 /*
  * session.c - per-connection and per-message state of one SMTP session
  *
+ * Sessions are recycled through a small free list instead of malloc/free:
+ * libmilter runs each connection in a thread of its own, a session is a
+ * few kilobytes (a large-bin request, which makes malloc consolidate its
+ * fast bins), and a new thread starts with an empty cache.  The list
+ * holds at most SESSION_POOL_MAX sessions, about as many as connections
+ * run at once.
+ *
  * Thread safety: see session.h.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +22,24 @@
 #include "netaddr.h"
 #include "session.h"
 
+#define SESSION_POOL_MAX 64
+
+/* the free sessions, most recently freed last */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct session *pool[SESSION_POOL_MAX];
+static size_t npool;
+
 /* session_create - a session pinning c */
 struct session *
 session_create(struct conf *c)
 {
-	struct session *s;
+	struct session *s = NULL;
 
-	if ((s = malloc(sizeof(*s))) == NULL)
+	pthread_mutex_lock(&pool_lock);
+	if (npool > 0)
+		s = pool[--npool];
+	pthread_mutex_unlock(&pool_lock);
+	if (s == NULL && (s = malloc(sizeof(*s))) == NULL)
 		return NULL;
 	s->conf = conf_ref(c);
 	s->client[0] = '\0';
@@ -42,6 +61,13 @@ session_destroy(struct session *s)
 	if (s == NULL)
 		return;
 	conf_unref(s->conf);
+	s->conf = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (npool < SESSION_POOL_MAX) {
+		pool[npool++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
 	free(s);
 }
 
@@ -65,18 +91,9 @@ session_reset(struct session *s)
 void
 session_set_client(struct session *s, const struct sockaddr *sa)
 {
-	const void *src = NULL;
-
 	s->client[0] = '\0';
 	s->have_net = 0;
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		src = &((const struct sockaddr_in *) (const void *) sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		src = &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr;
-	if (src == NULL ||
-	    inet_ntop(sa->sa_family, src, s->client, sizeof(s->client)) == NULL) {
+	if (netaddr_ntop(sa, s->client, sizeof(s->client)) == -1) {
 		s->client[0] = '\0';
 		return;
 	}
