@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,6 +525,18 @@ bad:
 	return -1;
 }
 
+/*
+ * library_setup - once per process, before SQLite starts: no memory
+ * statistics, which would take a global mutex on every allocation of
+ * every handle (a refusal, when the program started SQLite earlier, only
+ * keeps them on)
+ */
+static void
+library_setup(void)
+{
+	(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* store_open - open (and create, unless readonly) the database at path */
 int
 store_open(const char *path, int readonly, struct store **out, char *err,
@@ -533,7 +546,10 @@ store_open(const char *path, int readonly, struct store **out, char *err,
 	long          v;
 	int           flags, i;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	*out = NULL;
+	(void) pthread_once(&once, library_setup);
 	if (!readonly && create_file(path, err, errlen) == -1)
 		return -1;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
