@@ -132,6 +132,48 @@ netaddr_key_sa(
 }
 
 /*
+ * netaddr_ntop - the printable address of sa into buf
+ *
+ * IPv4 is written here: glibc's inet_ntop goes through sprintf, and the
+ * milter formats the client address of every connection.
+ */
+int
+netaddr_ntop(const struct sockaddr *sa, char *buf, size_t len)
+{
+	struct sockaddr_in  sin;
+	struct sockaddr_in6 sin6;
+	unsigned char       b[4];
+	char                out[16], *p = out;
+	int                 i;
+
+	if (sa == NULL || buf == NULL)
+		return -1;
+	switch (sa->sa_family) {
+	case AF_INET:
+		memcpy(&sin, sa, sizeof(sin));
+		memcpy(b, &sin.sin_addr.s_addr, 4);
+		for (i = 0; i < 4; i++) {
+			if (b[i] >= 100)
+				*p++ = (char) ('0' + b[i] / 100);
+			if (b[i] >= 10)
+				*p++ = (char) ('0' + b[i] / 10 % 10);
+			*p++ = (char) ('0' + b[i] % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		if ((size_t) (p - out) > len)
+			return -1;
+		memcpy(buf, out, (size_t) (p - out));
+		return 0;
+	case AF_INET6:
+		memcpy(&sin6, sa, sizeof(sin6));
+		return inet_ntop(AF_INET6, &sin6.sin6_addr, buf,
+			   (socklen_t) len) != NULL ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/*
  * netaddr_format - "203.0.113.0/24" or "2001:db8:1:2::/64" into buf
  *
  * Returns 0, or -1 for a bad prefix or when buf is too small (buf then

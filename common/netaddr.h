@@ -35,6 +35,13 @@ int	netaddr_key_sa(const struct sockaddr *sa, int v4prefix, int v6prefix,
 	    uint64_t *key);
 
 /*
+ * netaddr_ntop - the printable address of a sockaddr (AF_INET/AF_INET6)
+ * into buf, as inet_ntop writes it; -1 for another family or a buf too
+ * small (46 bytes always suffice)
+ */
+int	netaddr_ntop(const struct sockaddr *sa, char *buf, size_t len);
+
+/*
  * netaddr_format - "203.0.113.0/24" or "2001:db8:1:2::/64" into buf
  *
  * Returns 0, or -1 for a prefix out of range or a buf too small (64 bytes

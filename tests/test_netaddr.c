@@ -164,6 +164,62 @@ Test(netaddr_key_sa, refuses_other_families)
 	cr_assert_eq(key, 42);
 }
 
+Test(netaddr_ntop, ipv4_is_written_as_inet_ntop_writes_it)
+{
+	struct sockaddr_in sin;
+	char               want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN];
+	uint32_t           a, i;
+	/* every digit count in every position, then a spread of the rest */
+	static const uint32_t fixed[] = { 0x00000000, 0xffffffff, 0x0a000001,
+		0x7f000001, 0xc0a80a63, 0x09630a64, 0x64096309, 0xcb007109 };
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	for (i = 0; i < 100000; i++) {
+		a = i < sizeof(fixed) / sizeof(fixed[0]) ? fixed[i] :
+		    i * 2654435761u;
+		sin.sin_addr.s_addr = htonl(a);
+		cr_assert_not_null(
+		    inet_ntop(AF_INET, &sin.sin_addr, want, sizeof(want)));
+		memset(got, 'x', sizeof(got));
+		cr_assert_eq(netaddr_ntop((struct sockaddr *) &sin, got,
+				 sizeof(got)), 0);
+		cr_assert_str_eq(got, want);
+	}
+}
+
+Test(netaddr_ntop, ipv6_other_families_and_small_buffers)
+{
+	struct sockaddr_in  sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr_un  sun;
+	char                buf[INET6_ADDRSTRLEN];
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	cr_assert_eq(inet_pton(AF_INET6, "2001:db8::5", &sin6.sin6_addr), 1);
+	cr_assert_eq(
+	    netaddr_ntop((struct sockaddr *) &sin6, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "2001:db8::5");
+	cr_assert_eq(netaddr_ntop((struct sockaddr *) &sin6, buf, 5), -1);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0xcb007109);
+	/* "203.0.113.9" and its NUL: 12 bytes */
+	cr_assert_eq(netaddr_ntop((struct sockaddr *) &sin, buf, 12), 0);
+	cr_assert_str_eq(buf, "203.0.113.9");
+	memset(buf, 'x', sizeof(buf));
+	cr_assert_eq(netaddr_ntop((struct sockaddr *) &sin, buf, 11), -1);
+	cr_assert_eq(buf[0], 'x', "nothing written when it does not fit");
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	cr_assert_eq(
+	    netaddr_ntop((struct sockaddr *) &sun, buf, sizeof(buf)), -1);
+	cr_assert_eq(netaddr_ntop(NULL, buf, sizeof(buf)), -1);
+}
+
 Test(netaddr_format, formats_ipv4_network)
 {
 	char buf[64];
