@@ -36,6 +36,25 @@ Test(escape, control_del_and_eight_bit_bytes_are_encoded)
 	cr_assert_str_eq(buf, "%1B[31m%7F%C3%A9%09");
 }
 
+Test(escape, each_byte_is_kept_exactly_when_the_rule_says_so)
+{
+	char src[2], buf[8];
+	int  c, keep;
+
+	for (c = 1; c < 256; c++) {
+		src[0] = (char) c;
+		src[1] = '\0';
+		keep = c >= 0x21 && c <= 0x7e && c != '%' && c != '"' &&
+		    c != '\\' && c != '=';
+		escape_value(buf, sizeof(buf), src);
+		if (keep)
+			cr_assert_eq((unsigned char) buf[0], c, "0x%02x", c);
+		else
+			cr_assert_eq(buf[0], '%', "0x%02x", c);
+		cr_assert_eq(strlen(buf), keep ? 1u : 3u, "0x%02x", c);
+	}
+}
+
 Test(escape, every_byte_encodes_to_safe_characters_and_decodes_back)
 {
 	char   src[256], enc[3 * 256 + 1], dec[256];
