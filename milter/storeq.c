@@ -117,6 +117,30 @@ item_free(struct storeq *q, struct item *it)
 	free(it);
 }
 
+/*
+ * item_free_list - a list of items back to the pool in one lock hold (the
+ * writer settles thousands at a time, and the connections take the same
+ * lock for each new record), the overflow to malloc
+ */
+static void
+item_free_list(struct storeq *q, struct item *list)
+{
+	struct item *it, *next;
+
+	pthread_mutex_lock(&q->pool_lock);
+	for (it = list; it != NULL && q->npool < STOREQ_POOL_MAX; it = next) {
+		next = it->next;
+		it->next = q->pool;
+		q->pool = it;
+		q->npool++;
+	}
+	pthread_mutex_unlock(&q->pool_lock);
+	for (; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+}
+
 /* ts_now - the monotonic clock */
 static struct timespec
 ts_now(void)
@@ -339,15 +363,13 @@ static void
 settle_batch(
     struct storeq *q, struct item *batch, struct item *last, size_t n, int rc)
 {
-	struct item *it, *next;
+	struct item *it;
 
 	q->ninflight = 0;
 	if (rc == 0) {
-		for (it = batch; it != NULL; it = next) {
-			next = it->next;
+		for (it = batch; it != NULL; it = it->next)
 			settle(it, 0);
-			item_free(q, it);
-		}
+		item_free_list(q, batch);
 		q->written += n;
 		q->failing = 0;
 	} else {
