@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT   2000 /* ms; default wait for another writer */
 
 #define STORE_USER_SIZE   321 /* a canonical login or address, 320 + NUL */
@@ -42,6 +42,21 @@
 #define STORE_LIMIT_SIZE  32
 #define STORE_REASON_SIZE 256
 #define STORE_SOURCE_SIZE 16
+
+/*
+ * A message is found by its queue ID and the arrival time Postfix gives
+ * it (postqueue -j): the recorded arrival (the time of MAIL FROM, taken
+ * by the filter just before Postfix takes its own) may be up to
+ * STORE_ARRIVAL_SLACK seconds away, for a filter on another host whose
+ * clock is a little off, and one second earlier besides.
+ */
+#define STORE_ARRIVAL_SLACK 5
+
+/* the key of a recorded message, as the queue shows it */
+struct store_key {
+	const char *queue_id;
+	time_t      arrival; /* arrival_time of postqueue -j */
+};
 
 /* what happened to a recorded message */
 enum store_state {
@@ -65,7 +80,7 @@ struct store_flag {
 };
 
 /*
- * a message from an authenticated account; (queue_id, arrival) is the key,
+ * a message from an authenticated account; (arrival, queue_id) is the key,
  * because Postfix reuses queue IDs over time
  */
 struct store_msg {
@@ -74,7 +89,7 @@ struct store_msg {
 	char     sender[STORE_USER_SIZE];
 	uint32_t nrcpt;
 	char     client[STORE_CLIENT_SIZE];
-	time_t   arrival;
+	time_t   arrival;  /* MAIL FROM, as Postfix's arrival_time */
 	int      held;     /* 1 = quarantined by the filter */
 	int      state;    /* enum store_state */
 	time_t   recorded; /* set by the caller: when written; for expiry */
@@ -135,7 +150,7 @@ int store_flags_each(
 
 /*
  * store_msgs_put - insert n messages in one transaction; a row with the
- * same (queue_id, arrival) is replaced.  All or nothing.
+ * same (arrival, queue_id) is replaced.  All or nothing.
  */
 int store_msgs_put(struct store *st, const struct store_msg *m, size_t n,
     char *err, size_t errlen);
@@ -151,20 +166,22 @@ int store_msgs_each(struct store *st, const char *user, int held_only,
 
 /*
  * store_msgs_qid - call cb for the messages recorded under queue ID qid
- * (Postfix reuses IDs: there may be several), oldest first.  Looks rows up
- * by the queue-ID index; store_msgs_each reads every row.
+ * whose arrival fits the queued message's (Postfix reuses IDs: there may
+ * be several), oldest first.  A few point lookups in the (arrival, queue
+ * ID) index; store_msgs_each reads every row.
  */
-int store_msgs_qid(struct store *st, const char *qid, store_msg_cb cb,
-    void *arg, char *err, size_t errlen);
+int store_msgs_qid(struct store *st, const char *qid, time_t arrival,
+    store_msg_cb cb, void *arg, char *err, size_t errlen);
 
 /*
  * store_msgs_mark - set state (STORE_DELETED or STORE_RELEASED) on the
- * still-queued messages of user whose queue ID is in qids; a queue ID of
- * another account is left alone.  *changed (may be NULL) gets the number
- * of rows changed.  All or nothing.
+ * still-queued messages of user found under the n keys (as by
+ * store_msgs_qid); a message of another account is left alone.  *changed
+ * (may be NULL) gets the number of rows changed.  All or nothing.
  */
-int store_msgs_mark(struct store *st, const char *user, const char *const *qids,
-    size_t n, int state, uint32_t *changed, char *err, size_t errlen);
+int store_msgs_mark(struct store *st, const char *user,
+    const struct store_key *keys, size_t n, int state, uint32_t *changed,
+    char *err, size_t errlen);
 
 /* store_msgs_expire - remove messages recorded before "before"; count in *n */
 int store_msgs_expire(

@@ -222,6 +222,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	}
 	daemon_count(CNT_AUTHENTICATED, 1);
 	s->auth = 1;
+	/* Postfix takes the message's arrival time just after this call */
+	s->mail_at = time(NULL);
 	session_set_sender(s, argv != NULL && argv[0] != NULL ? argv[0] : "");
 	/* with flagged_action hold the flag matters only at end of message */
 	if (s->conf->flagged_action == FLAGGED_HOLD)
@@ -282,7 +284,8 @@ record(struct session *s, const char *qid, int held, time_t now)
 	copy(m.sender, sizeof(m.sender), s->sender_raw);
 	m.nrcpt = s->nrcpt;
 	copy(m.client, sizeof(m.client), s->client);
-	m.arrival = now;
+	/* the queue's arrival time, by which the message is found again */
+	m.arrival = s->mail_at != 0 ? s->mail_at : now;
 	m.held = held;
 	m.state = STORE_QUEUED;
 	m.recorded = now;

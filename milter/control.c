@@ -642,20 +642,37 @@ dry_run(const struct ctl_request *r, int *bad)
 	return 0;
 }
 
-/* mark - record the new state of the IDs in the store */
+/* mark - record the new state of the messages msgs[i] in the store */
 static void
-mark(const char *user, const char *const *ids, size_t n, int state)
+mark(const char *user, const struct pq_msg *const *msgs, size_t n, int state)
 {
+	struct store_key *keys;
 	char err[256], euser[3 * 321];
 	uint32_t changed;
+	size_t i;
+	int rc;
 
-	pthread_mutex_lock(&sg->reader_lock);
-	if (store_msgs_mark(sg->reader, user, ids, n, state, &changed, err,
-	    sizeof(err)) == -1) {
-		escape_value(euser, sizeof(euser), user);
-		log_warnx("store: user=%s: %s", euser, err);
+	if (n == 0)
+		return;
+	if ((keys = calloc(n, sizeof(*keys))) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		rc = -1;
+	} else {
+		for (i = 0; i < n; i++) {
+			keys[i].queue_id = msgs[i]->queue_id;
+			keys[i].arrival = msgs[i]->arrival;
+		}
+		pthread_mutex_lock(&sg->reader_lock);
+		rc = store_msgs_mark(sg->reader, user, keys, n, state,
+		    &changed, err, sizeof(err));
+		pthread_mutex_unlock(&sg->reader_lock);
+		free(keys);
 	}
-	pthread_mutex_unlock(&sg->reader_lock);
+	if (rc == -1) {
+		escape_value(euser, sizeof(euser), user);
+		log_warnx("store: user=%s: %zu messages %s but not marked so: "
+		    "%s", euser, n, store_state_name(state), err);
+	}
 }
 
 /*
@@ -668,6 +685,7 @@ delete_local(const char *user, int dry, struct usermail *um,
     struct cluster_result *r, struct client *progress)
 {
 	const char **ids;
+	const struct pq_msg **msgs;
 	char err[256];
 	unsigned long done;
 	size_t i, off, n;
@@ -677,12 +695,17 @@ delete_local(const char *user, int dry, struct usermail *um,
 		snprintf(r->error, sizeof(r->error), "queue: %s", err);
 		return -1;
 	}
-	if ((ids = calloc(um->n + 1, sizeof(*ids))) == NULL) {
+	ids = calloc(um->n + 1, sizeof(*ids));
+	msgs = calloc(um->n + 1, sizeof(*msgs));
+	if (ids == NULL || msgs == NULL) {
+		free(ids);
+		free(msgs);
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		return -1;
 	}
 	for (i = 0; i < um->n; i++) {
 		ids[i] = um->msgs[i].queue_id;
+		msgs[i] = &um->msgs[i];
 		count_queue(r, um->msgs[i].queue_name);
 	}
 	if (dry)
@@ -699,12 +722,13 @@ delete_local(const char *user, int dry, struct usermail *um,
 			if (queuetool_apply(QUEUE_DELETE, NULL, ids + off, n,
 			    &done, err, sizeof(err)) == -1) {
 				free(ids);
+				free(msgs);
 				snprintf(r->error, sizeof(r->error),
 				    "postsuper: %s", err);
 				return -1;
 			}
 			r->done += done;
-			mark(user, ids + off, n, STORE_DELETED);
+			mark(user, msgs + off, n, STORE_DELETED);
 			if (progress != NULL && um->n > DELETE_CHUNK) {
 				struct ctl_line l;
 
@@ -717,6 +741,7 @@ delete_local(const char *user, int dry, struct usermail *um,
 		}
 	}
 	free(ids);
+	free(msgs);
 	return 0;
 }
 
@@ -731,6 +756,7 @@ release_local(const char *user, int dry, struct usermail *um,
 {
 	struct conf *c;
 	const char **fresh, **old;
+	const struct pq_msg **fresh_m, **old_m;
 	char err[256];
 	unsigned long d1 = 0, d2 = 0, d3 = 0;
 	size_t i, nf = 0, no = 0;
@@ -744,9 +770,13 @@ release_local(const char *user, int dry, struct usermail *um,
 	}
 	fresh = calloc(um->n + 1, sizeof(*fresh));
 	old = calloc(um->n + 1, sizeof(*old));
-	if (fresh == NULL || old == NULL) {
+	fresh_m = calloc(um->n + 1, sizeof(*fresh_m));
+	old_m = calloc(um->n + 1, sizeof(*old_m));
+	if (fresh == NULL || old == NULL || fresh_m == NULL || old_m == NULL) {
 		free(fresh);
 		free(old);
+		free(fresh_m);
+		free(old_m);
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		return -1;
 	}
@@ -757,10 +787,13 @@ release_local(const char *user, int dry, struct usermail *um,
 		count_queue(r, um->msgs[i].queue_name);
 		if (strcmp(um->msgs[i].queue_name, "hold") != 0)
 			continue;
-		if (now - um->msgs[i].arrival > age)
+		if (now - um->msgs[i].arrival > age) {
+			old_m[no] = &um->msgs[i];
 			old[no++] = um->msgs[i].queue_id;
-		else
+		} else {
+			fresh_m[nf] = &um->msgs[i];
 			fresh[nf++] = um->msgs[i].queue_id;
+		}
 	}
 	if (dry) {
 		r->done = nf + no;
@@ -780,14 +813,16 @@ release_local(const char *user, int dry, struct usermail *um,
 		    err, sizeof(err)) == -1)
 			log_warnx("release: %s", err);
 		if (d1 + d2 > 0 || rc == 0) {
-			mark(user, fresh, nf, STORE_RELEASED);
-			mark(user, old, no, STORE_RELEASED);
+			mark(user, fresh_m, nf, STORE_RELEASED);
+			mark(user, old_m, no, STORE_RELEASED);
 		}
 		r->done = d1 + d2;
 		r->requeued = d2;
 	}
 	free(fresh);
 	free(old);
+	free(fresh_m);
+	free(old_m);
 	return rc;
 }
 

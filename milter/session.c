@@ -80,6 +80,7 @@ session_reset(struct session *s)
 	s->net = s->conn_net;
 	s->have_net = s->conn_have_net;
 	s->auth = 0;
+	s->mail_at = 0;
 	s->user[0] = '\0';
 	s->sender[0] = '\0';
 	s->sender_raw[0] = '\0';

@@ -14,6 +14,7 @@
 #define SASLGUARD_SESSION_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -34,6 +35,7 @@ struct session {
 
 	/* the message; reset by session_reset() */
 	int      auth;			/* 1: authenticated transaction */
+	time_t   mail_at;		/* MAIL FROM (Postfix's arrival time) */
 	char     user[ADDR_MAX + 1];	/* canonical login */
 	char     sender[ADDR_MAX + 1];	/* canonical sender; "" null sender */
 	int      sender_ok;		/* sender passed validation */

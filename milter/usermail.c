@@ -2,8 +2,9 @@
  * usermail.c - one account's mail still in Postfix's queue
  *
  * One postqueue listing is joined against the store: each queued message
- * is looked up by its queue ID, and kept when a still-queued row of the
- * account was recorded under that ID with a fitting arrival and sender.
+ * is looked up by its queue ID and arrival time, and kept when a
+ * still-queued row of the account was recorded under that ID with a
+ * fitting arrival and sender.
  *
  * Thread safety: see usermail.h.
  */
@@ -51,7 +52,8 @@ probe_row(const struct store_msg *r, void *arg)
 /*
  * join_msg - queuetool_list callback: keep the account's messages
  *
- * The join runs from the queue side, one index lookup per queued message:
+ * The join runs from the queue side, a few index lookups per queued
+ * message (one per second of the arrival slack, store.h):
  * the store has no index by user (see store.c), and the queue is what
  * bounds the work, not the days of records kept.
  */
@@ -64,8 +66,8 @@ join_msg(const struct pq_msg *m, void *arg)
 	int rc;
 
 	pthread_mutex_lock(&sg->reader_lock);
-	rc = store_msgs_qid(sg->reader, m->queue_id, probe_row, &p, j->err,
-	    sizeof(j->err));
+	rc = store_msgs_qid(sg->reader, m->queue_id, m->arrival, probe_row,
+	    &p, j->err, sizeof(j->err));
 	pthread_mutex_unlock(&sg->reader_lock);
 	if (rc == -1) {
 		j->failed = 1;

@@ -431,15 +431,16 @@ Test(store, msgs_qid_finds_every_recording_of_an_id_oldest_first)
 	struct store_msg m[4];
 	struct msgs      c;
 
-	/* Postfix reuses IDs: Q1 twice, for two accounts */
-	m[0] = make_msg("Q1", "bob@example.org", 500, 0);
+	/* Postfix reuses IDs: Q1 twice, for two accounts, 3 s apart */
+	m[0] = make_msg("Q1", "bob@example.org", 103, 0);
 	m[1] = make_msg("Q1", "alice@example.org", 100, 1);
-	m[2] = make_msg("Q2", "alice@example.org", 200, 0);
+	m[2] = make_msg("Q2", "alice@example.org", 100, 0);
 	m[3] = make_msg("Q10", "alice@example.org", 300, 0);
 	cr_assert_eq(store_msgs_put(st, m, 4, err, sizeof(err)), 0, "%s", err);
 	memset(&c, 0, sizeof(c));
 	cr_assert_eq(
-	    store_msgs_qid(st, "Q1", collect_msg, &c, err, sizeof(err)), 0);
+	    store_msgs_qid(st, "Q1", 101, collect_msg, &c, err, sizeof(err)),
+	    0);
 	cr_assert_eq(c.n, 2);
 	cr_assert_str_eq(c.m[0].user, "alice@example.org");
 	cr_assert_eq(c.m[0].arrival, 100);
@@ -447,20 +448,175 @@ Test(store, msgs_qid_finds_every_recording_of_an_id_oldest_first)
 	cr_assert_str_eq(c.m[1].user, "bob@example.org");
 	memset(&c, 0, sizeof(c));
 	cr_assert_eq(
-	    store_msgs_qid(st, "Q3", collect_msg, &c, err, sizeof(err)), 0);
+	    store_msgs_qid(st, "Q3", 100, collect_msg, &c, err, sizeof(err)),
+	    0);
 	cr_assert_eq(c.n, 0);
 	/* stopping early resets the statement */
 	memset(&c, 0, sizeof(c));
 	c.stop_after = 1;
 	cr_assert_eq(
-	    store_msgs_qid(st, "Q1", collect_msg, &c, err, sizeof(err)), 0);
+	    store_msgs_qid(st, "Q1", 101, collect_msg, &c, err, sizeof(err)),
+	    0);
 	cr_assert_eq(c.n, 1);
 	memset(&c, 0, sizeof(c));
 	cr_assert_eq(
-	    store_msgs_qid(st, "Q10", collect_msg, &c, err, sizeof(err)), 0);
+	    store_msgs_qid(st, "Q10", 300, collect_msg, &c, err, sizeof(err)),
+	    0);
 	cr_assert_eq(c.n, 1);
 	cr_assert_eq(c.m[0].arrival, 300);
 	store_close(st);
+}
+
+/*
+ * The recorded arrival (MAIL FROM, taken by the filter) is the queued
+ * one or a second before it, give or take STORE_ARRIVAL_SLACK seconds of
+ * clock difference; anything further is another message.
+ */
+Test(store, msgs_qid_finds_a_row_only_within_the_arrival_slack)
+{
+	struct store    *st = open_rw();
+	struct store_msg m = make_msg("QW", "alice@example.org", 1000, 1);
+	struct msgs      c;
+	time_t           q;
+
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	for (q = 980; q <= 1020; q++) {
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(store_msgs_qid(st, "QW", q, collect_msg, &c, err,
+				 sizeof(err)),
+		    0, "%s", err);
+		cr_assert_eq(c.n,
+		    q >= 1000 - STORE_ARRIVAL_SLACK &&
+			    q <= 1000 + STORE_ARRIVAL_SLACK + 1 ?
+			1 :
+			0,
+		    "queued arrival %ld", (long) q);
+	}
+	store_close(st);
+}
+
+/* the lookups use the key's index, not a scan of the table */
+Test(store, msgs_qid_and_mark_are_index_lookups)
+{
+	struct store *st = open_rw();
+	sqlite3      *db;
+	sqlite3_stmt *q;
+	const char   *sql[] = {
+                "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE arrival IN "
+                "(?2-6,?2-5,?2-4,?2-3,?2-2,?2-1,?2,?2+1,?2+2,?2+3,?2+4,?2+5) "
+                "AND queue_id = ?1",
+                "EXPLAIN QUERY PLAN UPDATE messages SET state = 'deleted' "
+                "WHERE arrival IN (?4-6,?4-5,?4,?4+5) AND queue_id = ?2 "
+                "AND +user = ?1 AND state = 'queued'",
+	};
+	size_t i;
+	char   plan[512];
+
+	store_close(st);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		cr_assert_eq(sqlite3_prepare_v2(db, sql[i], -1, &q, NULL),
+		    SQLITE_OK, "%s", sqlite3_errmsg(db));
+		plan[0] = '\0';
+		while (sqlite3_step(q) == SQLITE_ROW)
+			snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan),
+			    "%s;", (const char *) sqlite3_column_text(q, 3));
+		sqlite3_finalize(q);
+		cr_assert_not_null(strstr(plan, "USING INDEX"), "%s", plan);
+		cr_assert_not_null(strstr(plan, "arrival=? AND queue_id=?"),
+		    "%s", plan);
+	}
+	sqlite3_close(db);
+}
+
+/* a version 1 store, keyed (queue_id, arrival), is rebuilt at open */
+Test(store, open_upgrades_a_version_1_store_keeping_its_rows)
+{
+	struct store *st;
+	sqlite3      *db;
+	sqlite3_stmt *q;
+	struct msgs       c;
+	struct store_flag f;
+	char              ddl[512] = "";
+	uint32_t          held = 0;
+
+	unlink(path);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+			 "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT "
+			 "NOT NULL);"
+			 "INSERT INTO meta VALUES ('schema_version', '1');"
+			 "CREATE TABLE flags (user TEXT PRIMARY KEY, flagged_at "
+			 "INTEGER NOT NULL, limit_name TEXT NOT NULL, count "
+			 "INTEGER NOT NULL, max INTEGER NOT NULL, window_s "
+			 "INTEGER NOT NULL, reason TEXT NOT NULL, source TEXT "
+			 "NOT NULL, client TEXT NOT NULL, queue_id TEXT NOT "
+			 "NULL);"
+			 "CREATE TABLE messages (id INTEGER PRIMARY KEY, "
+			 "queue_id TEXT NOT NULL, user TEXT NOT NULL, sender "
+			 "TEXT NOT NULL, nrcpt INTEGER NOT NULL, client TEXT NOT "
+			 "NULL, arrival INTEGER NOT NULL, held INTEGER NOT NULL, "
+			 "state TEXT NOT NULL CHECK (state = 'queued' OR state "
+			 "= 'deleted' OR state = 'released'), recorded_at "
+			 "INTEGER NOT NULL, UNIQUE (queue_id, arrival));"
+			 "CREATE INDEX messages_held ON messages (user) WHERE "
+			 "held = 1 AND state = 'queued';"
+			 "CREATE TABLE baselines (user TEXT NOT NULL, key TEXT "
+			 "NOT NULL, value REAL NOT NULL, updated INTEGER NOT "
+			 "NULL, PRIMARY KEY (user, key));"
+			 "INSERT INTO messages VALUES (7, 'QOLD', "
+			 "'alice@example.org', 'alice@example.org', 3, "
+			 "'192.0.2.1', 500, 1, 'queued', 500);"
+			 "INSERT INTO flags VALUES ('alice@example.org', 500, "
+			 "'messages', 101, 100, 3600, '', 'policy', "
+			 "'192.0.2.1', 'QOLD');",
+			 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+
+	/* a read-only handle reads version 1 as it is */
+	cr_assert_eq(store_open(path, 1, &st, err, sizeof(err)), 0, "%s", err);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_msgs_qid(st, "QOLD", 500, collect_msg, &c, err,
+			 sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(c.n, 1);
+	store_close(st);
+
+	st = open_rw();
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_msgs_qid(st, "QOLD", 501, collect_msg, &c, err,
+			 sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(c.n, 1);
+	cr_assert_str_eq(c.m[0].user, "alice@example.org");
+	cr_assert_eq(c.m[0].nrcpt, 3);
+	cr_assert_eq(c.m[0].held, 1);
+	cr_assert_eq(
+	    store_held_count(st, "alice@example.org", &held, err, sizeof(err)),
+	    0);
+	cr_assert_eq(held, 1);
+	cr_assert_eq(store_flag_get(st, "alice@example.org", &f, err,
+			 sizeof(err)),
+	    1, "%s", err);
+	cr_assert_str_eq(f.queue_id, "QOLD");
+	store_close(st);
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+			 "SELECT (SELECT value FROM meta WHERE key = "
+			 "'schema_version') || ' ' || (SELECT sql FROM "
+			 "sqlite_master WHERE name = 'messages') || ' ' || "
+			 "(SELECT id FROM messages)",
+			 -1, &q, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	snprintf(ddl, sizeof(ddl), "%s", sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert_eq(strncmp(ddl, "2 ", 2), 0, "%s", ddl);
+	cr_assert_not_null(strstr(ddl, "UNIQUE (arrival, queue_id)"), "%s", ddl);
+	cr_assert_not_null(strstr(ddl, " 7"), "rowid kept: %s", ddl);
 }
 
 /* an index by user, as an earlier release made, is dropped at open */
@@ -537,7 +693,9 @@ Test(store, mark_changes_only_queued_rows_of_the_given_user)
 {
 	struct store    *st = open_rw();
 	struct store_msg m[4];
-	const char      *qids[] = { "QA", "QB", "QX" };
+	/* as the queue shows them: arrival at or a second after the row's */
+	const struct store_key qids[] = { { "QA", 100 }, { "QB", 201 },
+		{ "QX", 300 } };
 	struct msgs      c;
 	uint32_t         changed = 99, held = 99;
 
@@ -575,8 +733,8 @@ Test(store, mark_changes_only_queued_rows_of_the_given_user)
 
 Test(store, mark_refuses_queued_as_target_state)
 {
-	struct store *st = open_rw();
-	const char   *qids[] = { "QA" };
+	struct store          *st = open_rw();
+	const struct store_key qids[] = { { "QA", 100 } };
 
 	cr_assert_eq(store_msgs_mark(st, "alice@example.org", qids, 1,
 			 STORE_QUEUED, NULL, err, sizeof(err)),
