@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "queueid.h"
 
 /* postconf(5): digits, then consonants upper- and lower-case */
@@ -204,24 +205,6 @@ seterr(char *err, size_t errlen, const char *what, const char *detail)
 		(void) snprintf(err, errlen, "%s%s", what, detail);
 }
 
-/* write_all - write n bytes to fd, retrying on EINTR and short writes */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
-
 /* queueid_write_list - write "ID\n" for each of n IDs to fd */
 int
 queueid_write_list(
@@ -243,7 +226,7 @@ queueid_write_list(
 	for (i = 0; i < n; i++) {
 		l = strlen(ids[i]);
 		if (pos + l + 1 > sizeof(chunk)) {
-			if (write_all(fd, chunk, pos) == -1)
+			if (fd_write_all(fd, chunk, pos) == -1)
 				goto fail;
 			pos = 0;
 		}
@@ -251,7 +234,7 @@ queueid_write_list(
 		pos += l;
 		chunk[pos++] = '\n';
 	}
-	if (pos > 0 && write_all(fd, chunk, pos) == -1)
+	if (pos > 0 && fd_write_all(fd, chunk, pos) == -1)
 		goto fail;
 	return 0;
 fail:

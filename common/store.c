@@ -154,6 +154,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	"CREATE INDEX IF NOT EXISTS messages_held ON messages (user)"          \
 	" WHERE held = 1 AND state = 'queued';"
 
+#define TEXT_(x)     #x
+#define TEXT(x)      TEXT_(x)
+#define VERSION_TEXT TEXT(STORE_SCHEMA_VERSION)
+
 /*
  * Version 2.  A later version adds its steps after these and bumps
  * STORE_SCHEMA_VERSION; upgrade_sql brings version 1 to 2.
@@ -189,7 +193,8 @@ static const char schema_sql[] =
     " key TEXT NOT NULL,"
     " value REAL NOT NULL,"
     " updated INTEGER NOT NULL,"
-    " PRIMARY KEY (user, key));";
+    " PRIMARY KEY (user, key));"
+    "INSERT INTO meta VALUES ('schema_version', '" VERSION_TEXT "');";
 
 struct store {
 	sqlite3      *db;          /* owned; sqlite3_close_v2 */
@@ -514,29 +519,33 @@ static const char upgrade_sql[] =
     MESSAGES_HELD_INDEX
     "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
 
-/* schema_upgrade - bring an older schema to this version, in one transaction */
+/*
+ * schema_step - run sql in one transaction when the schema version, read
+ * again inside it, is from (another process may have moved it on while
+ * we waited); what names the step in errors
+ */
 static int
-schema_upgrade(struct store *st, char *err, size_t errlen)
+schema_step(struct store *st, long from, const char *sql, const char *what,
+    char *err, size_t errlen)
 {
 	char *msg = NULL;
 	long  v;
 
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
-		return fail(st->db, err, errlen, "upgrade schema: begin");
-	/* another process may have upgraded it while we waited */
+		return fail(st->db, err, errlen, "%s: begin", what);
 	if (schema_version(st, &v, err, errlen) == -1 ||
 	    schema_check(v, err, errlen) == -1)
 		goto bad;
-	if (v == 1 &&
-	    sqlite3_exec(st->db, upgrade_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		(void) fail(NULL, err, errlen, "upgrade schema 1 to 2: %s",
+	if (v == from &&
+	    sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		(void) fail(NULL, err, errlen, "%s: %s", what,
 		    msg != NULL ? msg : "unknown error");
 		sqlite3_free(msg);
 		goto bad;
 	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		(void) fail(st->db, err, errlen, "upgrade schema: commit");
+		(void) fail(st->db, err, errlen, "%s: commit", what);
 		goto bad;
 	}
 	return 0;
@@ -551,53 +560,6 @@ bad:
  */
 static const char tidy_sql[] = "DROP INDEX IF EXISTS messages_recorded;"
 			       "DROP INDEX IF EXISTS messages_user;";
-
-/* schema_create - create the tables in an empty database, in one transaction */
-static int
-schema_create(struct store *st, char *err, size_t errlen)
-{
-	char  sql[64];
-	char *msg = NULL;
-	long  v;
-	int   n;
-
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return fail(st->db, err, errlen, "create schema: begin");
-	/* another process may have created it while we waited */
-	if (schema_version(st, &v, err, errlen) == -1 ||
-	    schema_check(v, err, errlen) == -1)
-		goto bad;
-	if (v == 0) {
-		if (sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) !=
-		    SQLITE_OK) {
-			(void) fail(NULL, err, errlen, "create schema: %s",
-			    msg != NULL ? msg : "unknown error");
-			sqlite3_free(msg);
-			goto bad;
-		}
-		n = snprintf(sql, sizeof(sql),
-		    "INSERT INTO meta VALUES ('schema_version', '%d')",
-		    STORE_SCHEMA_VERSION);
-		if (n < 0 || (size_t) n >= sizeof(sql)) {
-			(void) fail(
-			    NULL, err, errlen, "create schema: overflow");
-			goto bad;
-		}
-		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			(void) fail(st->db, err, errlen, "create schema: meta");
-			goto bad;
-		}
-	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		(void) fail(st->db, err, errlen, "create schema: commit");
-		goto bad;
-	}
-	return 0;
-bad:
-	(void) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
 
 /*
  * library_setup - once per process, before SQLite starts: no memory
@@ -663,12 +625,13 @@ store_open(const char *path, int readonly, struct store **out, char *err,
 			    path);
 			goto bad;
 		}
-		if (schema_create(st, err, errlen) == -1)
+		if (schema_step(st, 0, schema_sql, "create schema", err,
+		    errlen) == -1)
 			goto bad;
 	}
 	/* a read-only handle reads an older schema as it is */
-	if (v != 0 && v < STORE_SCHEMA_VERSION && !readonly &&
-	    schema_upgrade(st, err, errlen) == -1)
+	if (v == 1 && !readonly && schema_step(st, 1, upgrade_sql,
+	    "upgrade schema 1 to 2", err, errlen) == -1)
 		goto bad;
 	if (!readonly &&
 	    sqlite3_exec(st->db, tidy_sql, NULL, NULL, NULL) != SQLITE_OK) {

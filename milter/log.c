@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 
@@ -182,23 +183,6 @@ prefix(char *out, size_t size)
 	return k;
 }
 
-/* write_all - buf to stderr, short writes resumed; errors are dropped */
-static void
-write_all(const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(STDERR_FILENO, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t) n;
-	}
-}
-
 /* batch_write - write out the batch; under prefix_lock */
 static void
 batch_write(void)
@@ -206,7 +190,7 @@ batch_write(void)
 	int saved = errno;
 
 	if (batch_len > 0)
-		write_all(batch, batch_len);
+		(void) fd_write_all(STDERR_FILENO, batch, batch_len);
 	batch_len = 0;
 	errno = saved;
 }
@@ -307,7 +291,7 @@ emit(int pri, char *out, size_t p, size_t n, int to_syslog, int to_stderr)
 		}
 		batch_write();
 		pthread_mutex_unlock(&prefix_lock);
-		write_all(out, p + n + 1);
+		(void) fd_write_all(STDERR_FILENO, out, p + n + 1);
 	}
 }
 
@@ -358,7 +342,7 @@ emit_stderr_now(const char *line, size_t n)
 
 	memcpy(out + p, line, n);
 	out[p + n] = '\n';
-	write_all(out, p + n + 1);
+	(void) fd_write_all(STDERR_FILENO, out, p + n + 1);
 }
 
 /* log_info_batch - a routine line already formatted: stderr in batches */
