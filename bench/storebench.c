@@ -2,7 +2,8 @@
  * storebench.c - the state store's write rates, without the milter
  *
  * Three ways of recording message rows, each on a fresh database in DIR
- * that first gets PREFILL rows (a store is never empty in service):
+ * that first gets PREFILL rows, recorded over the three days before (a
+ * store is never empty in service):
  *
  *   single  store_msgs_put of one row per call: one transaction, one WAL
  *           append per message (what a writer without batching gets)
@@ -111,6 +112,8 @@ make_msg(struct store_msg *m, uint64_t *seed, int held)
 	m->recorded = t;
 }
 
+#define PREFILL_SPAN (3 * 86400) /* seconds of records before the run */
+
 /* open_fresh - a new database DIR/NAME.db holding prefill rows */
 static struct store *
 open_fresh(const struct opts *o, const char *name)
@@ -137,8 +140,13 @@ open_fresh(const struct opts *o, const char *name)
 		return st;
 	if ((v = calloc(o->prefill, sizeof(*v))) == NULL)
 		die("out of memory", NULL);
-	for (i = 0; i < o->prefill; i++)
+	/* the records of the three days before, oldest first */
+	for (i = 0; i < o->prefill; i++) {
 		make_msg(&v[i], &seed, 0);
+		v[i].arrival -= (time_t) ((o->prefill - i) * PREFILL_SPAN /
+		    o->prefill);
+		v[i].recorded = v[i].arrival;
+	}
 	if (store_msgs_put(st, v, o->prefill, err, sizeof(err)) == -1)
 		die("prefill", err);
 	free(v);
