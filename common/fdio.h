@@ -1,5 +1,5 @@
 /*
- * fdio.h - writing a whole buffer to a file descriptor
+ * fdio.h - writing a whole buffer to a file descriptor or a socket
  *
  * Thread safety: no state of its own.
  * Tests: tests/test_fdio.c
@@ -14,5 +14,11 @@
  * writes and EINTR; 0, or -1 with errno (a write of 0 bytes gives EIO)
  */
 int	fd_write_all(int fd, const void *buf, size_t n);
+
+/*
+ * fd_send_all - the same on a stream socket, with send(MSG_NOSIGNAL): a
+ * peer that went away gives EPIPE, never SIGPIPE
+ */
+int	fd_send_all(int fd, const void *buf, size_t n);
 
 #endif

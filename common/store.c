@@ -497,16 +497,14 @@ schema_check(long v, char *err, size_t errlen)
 		    "database schema version %ld is newer than this "
 		    "program's %d",
 		    v, STORE_SCHEMA_VERSION);
-	if (v != 0 && v < 1)
-		return fail(NULL, err, errlen,
-		    "database schema version %ld cannot be upgraded", v);
 	return 0;
 }
 
 /*
  * Version 1 to 2: the messages table keyed by (arrival, queue_id) instead
  * of (queue_id, arrival).  A key of a table cannot be dropped, so the table
- * is copied, rows and rowids as they are.  Rows of version 1 recorded the
+ * is copied, rows and rowids as they are; the indexes version 1 made and
+ * this one does without (by user, by recorded_at) go with the old table.  Rows of version 1 recorded the
  * end of the message as their arrival, a little after Postfix's; a long
  * transaction's row is then out of reach of store_msgs_qid, which the
  * expiry of old rows soon makes moot.
@@ -553,13 +551,6 @@ bad:
 	(void) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
-
-/*
- * Indexes earlier releases made and this one does without: dropped on
- * every writable open, so an existing state file sheds them too.
- */
-static const char tidy_sql[] = "DROP INDEX IF EXISTS messages_recorded;"
-			       "DROP INDEX IF EXISTS messages_user;";
 
 /*
  * library_setup - once per process, before SQLite starts: no memory
@@ -633,11 +624,6 @@ store_open(const char *path, int readonly, struct store **out, char *err,
 	if (v == 1 && !readonly && schema_step(st, 1, upgrade_sql,
 	    "upgrade schema 1 to 2", err, errlen) == -1)
 		goto bad;
-	if (!readonly &&
-	    sqlite3_exec(st->db, tidy_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		(void) fail(st->db, err, errlen, "open %s: drop old indexes", path);
-		goto bad;
-	}
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 			SQLITE_PREPARE_PERSISTENT, &st->st[i],
@@ -923,7 +909,7 @@ store_msgs_qid(struct store *st, const char *qid, time_t arrival,
 	return msg_rows(st, s, cb, arg, "of queue ID ", qid, err, errlen);
 }
 
-/* store_msgs_mark - set state on the still-queued messages of user in qids */
+/* store_msgs_mark - mark the still-queued messages of user under keys */
 int
 store_msgs_mark(struct store *st, const char *user,
     const struct store_key *keys, size_t n, int state, uint32_t *changed,

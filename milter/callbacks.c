@@ -285,7 +285,7 @@ record(struct session *s, const char *qid, int held, time_t now)
 	m.nrcpt = s->nrcpt;
 	copy(m.client, sizeof(m.client), s->client);
 	/* the queue's arrival time, by which the message is found again */
-	m.arrival = s->mail_at != 0 ? s->mail_at : now;
+	m.arrival = s->mail_at;
 	m.held = held;
 	m.state = STORE_QUEUED;
 	m.recorded = now;
@@ -295,33 +295,21 @@ record(struct session *s, const char *qid, int held, time_t now)
 		(void) storeq_msg(sg->storeq, &m);
 }
 
-/*
- * signal_list - " signals=name:count/max,..." for the signals of d, or ""
- * (a list cut short by a small buffer ends at the last whole entry)
- */
+/* signal_list - append " signals=name:count/max,..." for the signals of d */
 static void
-signal_list(const struct policy_decision *d, char *buf, size_t len)
+signal_list(const struct policy_decision *d, struct linebuf *lb)
 {
-	size_t i, used = 0;
-	int n;
+	size_t i;
 
-	buf[0] = '\0';
 	for (i = 0; i < d->nsig; i++) {
-		if (d->sig[i].max != 0)
-			n = snprintf(buf + used, len - used, "%s%s:%u/%u",
-			    i == 0 ? " signals=" : ",",
-			    policy_limit_name(d->sig[i].limit),
-			    d->sig[i].count, d->sig[i].max);
-		else
-			n = snprintf(buf + used, len - used, "%s%s:%u",
-			    i == 0 ? " signals=" : ",",
-			    policy_limit_name(d->sig[i].limit),
-			    d->sig[i].count);
-		if (n < 0 || (size_t) n >= len - used) {
-			buf[used] = '\0';
-			return;
+		lb_str(lb, i == 0 ? " signals=" : ",");
+		lb_str(lb, policy_limit_name(d->sig[i].limit));
+		lb_str(lb, ":");
+		lb_u32(lb, d->sig[i].count);
+		if (d->sig[i].max != 0) {
+			lb_str(lb, "/");
+			lb_u32(lb, d->sig[i].max);
 		}
-		used += (size_t) n;
 	}
 }
 
@@ -335,12 +323,9 @@ static void
 log_decision(const char *qid, const char *what, const struct session *s,
     const struct policy_decision *d)
 {
-	char line[LOG_LINE], win[32], sigs[256];
+	char line[LOG_LINE], win[32];
 	struct linebuf lb;
 
-	sigs[0] = '\0';
-	if (d->nsig > 0)
-		signal_list(d, sigs, sizeof(sigs));
 	if (strcmp(what, "pass") != 0) {
 		const struct journal_field jf[] = {
 			JOURNAL_STR("queue_id", qid),
@@ -385,7 +370,7 @@ log_decision(const char *qid, const char *what, const struct session *s,
 			lb_str(&lb, win);
 		}
 	}
-	lb_str(&lb, sigs);
+	signal_list(d, &lb);
 	/* one pass line per message: the routine kind, written in batches */
 	if (strcmp(what, "pass") == 0)
 		log_info_batch(line);

@@ -41,12 +41,12 @@
 #include "daemon.h"
 #include "duration.h"
 #include "escape.h"
+#include "fdio.h"
 #include "log.h"
 #include "netaddr.h"
 #include "notify.h"
 #include "policy.h"
 #include "queuetool.h"
-#include "sockio.h"
 #include "usermail.h"
 
 struct client {
@@ -128,7 +128,7 @@ reply_line(struct client *cl, struct ctl_line *l)
 	size_t n;
 
 	t = ctl_line_end(l, &n);
-	return sock_send_all(cl->fd, t, n);
+	return fd_send_all(cl->fd, t, n);
 }
 
 /* reply_err - an err line */
@@ -149,7 +149,7 @@ reply_err(struct client *cl, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	t = ctl_line_err(&l, code, msg, &n);
-	return sock_send_all(cl->fd, t, n);
+	return fd_send_all(cl->fd, t, n);
 }
 
 /* reply_ok - an ok line without fields */
@@ -642,37 +642,34 @@ dry_run(const struct ctl_request *r, int *bad)
 	return 0;
 }
 
-/* mark - record the new state of the messages msgs[i] in the store */
+/* mark - record the new state of the n messages under keys in the store */
 static void
-mark(const char *user, const struct pq_msg *const *msgs, size_t n, int state)
+mark(const char *user, const struct store_key *keys, size_t n, int state)
 {
-	struct store_key *keys;
 	char err[256], euser[3 * 321];
 	uint32_t changed;
-	size_t i;
 	int rc;
 
 	if (n == 0)
 		return;
-	if ((keys = calloc(n, sizeof(*keys))) == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		rc = -1;
-	} else {
-		for (i = 0; i < n; i++) {
-			keys[i].queue_id = msgs[i]->queue_id;
-			keys[i].arrival = msgs[i]->arrival;
-		}
-		pthread_mutex_lock(&sg->reader_lock);
-		rc = store_msgs_mark(sg->reader, user, keys, n, state,
-		    &changed, err, sizeof(err));
-		pthread_mutex_unlock(&sg->reader_lock);
-		free(keys);
-	}
+	pthread_mutex_lock(&sg->reader_lock);
+	rc = store_msgs_mark(sg->reader, user, keys, n, state, &changed, err,
+	    sizeof(err));
+	pthread_mutex_unlock(&sg->reader_lock);
 	if (rc == -1) {
 		escape_value(euser, sizeof(euser), user);
 		log_warnx("store: user=%s: %zu messages %s but not marked so: "
 		    "%s", euser, n, store_state_name(state), err);
 	}
+}
+
+/* key_of - the store's key of a queued message */
+static struct store_key
+key_of(const struct pq_msg *m)
+{
+	struct store_key k = { m->queue_id, m->arrival };
+
+	return k;
 }
 
 /*
@@ -685,7 +682,7 @@ delete_local(const char *user, int dry, struct usermail *um,
     struct cluster_result *r, struct client *progress)
 {
 	const char **ids;
-	const struct pq_msg **msgs;
+	struct store_key *keys;
 	char err[256];
 	unsigned long done;
 	size_t i, off, n;
@@ -696,16 +693,16 @@ delete_local(const char *user, int dry, struct usermail *um,
 		return -1;
 	}
 	ids = calloc(um->n + 1, sizeof(*ids));
-	msgs = calloc(um->n + 1, sizeof(*msgs));
-	if (ids == NULL || msgs == NULL) {
+	keys = calloc(um->n + 1, sizeof(*keys));
+	if (ids == NULL || keys == NULL) {
 		free(ids);
-		free(msgs);
+		free(keys);
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		return -1;
 	}
 	for (i = 0; i < um->n; i++) {
 		ids[i] = um->msgs[i].queue_id;
-		msgs[i] = &um->msgs[i];
+		keys[i] = key_of(&um->msgs[i]);
 		count_queue(r, um->msgs[i].queue_name);
 	}
 	if (dry)
@@ -722,13 +719,13 @@ delete_local(const char *user, int dry, struct usermail *um,
 			if (queuetool_apply(QUEUE_DELETE, NULL, ids + off, n,
 			    &done, err, sizeof(err)) == -1) {
 				free(ids);
-				free(msgs);
+				free(keys);
 				snprintf(r->error, sizeof(r->error),
 				    "postsuper: %s", err);
 				return -1;
 			}
 			r->done += done;
-			mark(user, msgs + off, n, STORE_DELETED);
+			mark(user, keys + off, n, STORE_DELETED);
 			if (progress != NULL && um->n > DELETE_CHUNK) {
 				struct ctl_line l;
 
@@ -741,7 +738,7 @@ delete_local(const char *user, int dry, struct usermail *um,
 		}
 	}
 	free(ids);
-	free(msgs);
+	free(keys);
 	return 0;
 }
 
@@ -756,7 +753,7 @@ release_local(const char *user, int dry, struct usermail *um,
 {
 	struct conf *c;
 	const char **fresh, **old;
-	const struct pq_msg **fresh_m, **old_m;
+	struct store_key *fresh_k, *old_k;
 	char err[256];
 	unsigned long d1 = 0, d2 = 0, d3 = 0;
 	size_t i, nf = 0, no = 0;
@@ -770,13 +767,13 @@ release_local(const char *user, int dry, struct usermail *um,
 	}
 	fresh = calloc(um->n + 1, sizeof(*fresh));
 	old = calloc(um->n + 1, sizeof(*old));
-	fresh_m = calloc(um->n + 1, sizeof(*fresh_m));
-	old_m = calloc(um->n + 1, sizeof(*old_m));
-	if (fresh == NULL || old == NULL || fresh_m == NULL || old_m == NULL) {
+	fresh_k = calloc(um->n + 1, sizeof(*fresh_k));
+	old_k = calloc(um->n + 1, sizeof(*old_k));
+	if (fresh == NULL || old == NULL || fresh_k == NULL || old_k == NULL) {
 		free(fresh);
 		free(old);
-		free(fresh_m);
-		free(old_m);
+		free(fresh_k);
+		free(old_k);
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		return -1;
 	}
@@ -788,10 +785,10 @@ release_local(const char *user, int dry, struct usermail *um,
 		if (strcmp(um->msgs[i].queue_name, "hold") != 0)
 			continue;
 		if (now - um->msgs[i].arrival > age) {
-			old_m[no] = &um->msgs[i];
+			old_k[no] = key_of(&um->msgs[i]);
 			old[no++] = um->msgs[i].queue_id;
 		} else {
-			fresh_m[nf] = &um->msgs[i];
+			fresh_k[nf] = key_of(&um->msgs[i]);
 			fresh[nf++] = um->msgs[i].queue_id;
 		}
 	}
@@ -813,16 +810,16 @@ release_local(const char *user, int dry, struct usermail *um,
 		    err, sizeof(err)) == -1)
 			log_warnx("release: %s", err);
 		if (d1 + d2 > 0 || rc == 0) {
-			mark(user, fresh_m, nf, STORE_RELEASED);
-			mark(user, old_m, no, STORE_RELEASED);
+			mark(user, fresh_k, nf, STORE_RELEASED);
+			mark(user, old_k, no, STORE_RELEASED);
 		}
 		r->done = d1 + d2;
 		r->requeued = d2;
 	}
 	free(fresh);
 	free(old);
-	free(fresh_m);
-	free(old_m);
+	free(fresh_k);
+	free(old_k);
 	return rc;
 }
 
@@ -1073,7 +1070,7 @@ client_thread(void *arg)
 		goto out;
 	}
 	conf_unref(c);
-	if (sock_send_all(cl->fd, CTL_GREETING "\n", sizeof(CTL_GREETING)) == -1 ||
+	if (fd_send_all(cl->fd, CTL_GREETING "\n", sizeof(CTL_GREETING)) == -1 ||
 	    (req = malloc(sizeof(*req))) == NULL)
 		goto out;
 	for (;;) {

@@ -250,12 +250,9 @@ flusher_start(void)
  */
 #define LOG_OUT (LOG_LINE + 384)
 
-/*
- * begin - where a line goes (syslog, stderr: looked up once a line), and
- * the stderr prefix into out[0 .. LOG_OUT - LOG_LINE); returns its length
- */
-static size_t
-begin(char *out, int *to_syslog, int *to_stderr)
+/* route - where a line goes: syslog, stderr (looked up once a line) */
+static void
+route(int *to_syslog, int *to_stderr)
 {
 	*to_syslog = syslog_ok();
 	/*
@@ -263,6 +260,16 @@ begin(char *out, int *to_syslog, int *to_stderr)
 	 * is enough, and syslog's keeps the mail facility.
 	 */
 	*to_stderr = log_stderr && !(log_journal && *to_syslog);
+}
+
+/*
+ * begin - route the line, and the stderr prefix into
+ * out[0 .. LOG_OUT - LOG_LINE); returns its length
+ */
+static size_t
+begin(char *out, int *to_syslog, int *to_stderr)
+{
+	route(to_syslog, to_stderr);
 	return *to_stderr ? prefix(out, LOG_OUT - LOG_LINE) : 0;
 }
 
@@ -352,8 +359,7 @@ log_info_batch(const char *line)
 	size_t n = strlen(line), need;
 	int to_syslog, to_stderr;
 
-	to_syslog = syslog_ok();
-	to_stderr = log_stderr && !(log_journal && to_syslog);
+	route(&to_syslog, &to_stderr);
 	if (n > LOG_LINE - 1)
 		n = LOG_LINE - 1;
 	if (to_syslog)

@@ -26,8 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "queuetool.h"
-#include "sockio.h"
 
 #define LINE_MAX_BYTES	(16u * 1024 * 1024)	/* longest postqueue line */
 #define IDS_MAX		(4u * 1024 * 1024)	/* IDs in one request */
@@ -76,11 +76,11 @@ send_status(int fd, int32_t rc, uint32_t done, const char *msg)
 {
 	uint32_t len = msg ? (uint32_t) strlen(msg) : 0;
 
-	if (sock_send_all(fd, &rc, sizeof(rc)) == -1 ||
-	    sock_send_all(fd, &done, sizeof(done)) == -1 ||
-	    sock_send_all(fd, &len, sizeof(len)) == -1)
+	if (fd_send_all(fd, &rc, sizeof(rc)) == -1 ||
+	    fd_send_all(fd, &done, sizeof(done)) == -1 ||
+	    fd_send_all(fd, &len, sizeof(len)) == -1)
 		return -1;
-	return len ? sock_send_all(fd, msg, len) : 0;
+	return len ? fd_send_all(fd, msg, len) : 0;
 }
 
 /* spawn - run argv with stdin/stdout/stderr as given; no shell */
@@ -164,8 +164,8 @@ helper_list(int fd, const struct helper_conf *hc)
 		off = 0;
 		while ((nl = memchr(buf + off, '\n', have - off)) != NULL) {
 			len = (uint32_t) (nl - (buf + off));
-			if (len > 0 && (sock_send_all(fd, &len, sizeof(len)) == -1 ||
-			    sock_send_all(fd, buf + off, len) == -1)) {
+			if (len > 0 && (fd_send_all(fd, &len, sizeof(len)) == -1 ||
+			    fd_send_all(fd, buf + off, len) == -1)) {
 				rc = -2;
 				break;
 			}
@@ -180,7 +180,7 @@ helper_list(int fd, const struct helper_conf *hc)
 		rc = -3;
 	if (rc == -2)
 		return -1;
-	if (sock_send_all(fd, &zero, sizeof(zero)) == -1)
+	if (fd_send_all(fd, &zero, sizeof(zero)) == -1)
 		return -1;
 	return send_status(fd, rc == 0 ? 0 : -1, 0, rc == 0 ? NULL :
 	    "postqueue -j failed");
@@ -494,7 +494,7 @@ queuetool_list(int (*cb)(const struct pq_msg *, void *), void *arg,
 	int stop = 0, rc;
 
 	pthread_mutex_lock(&qt_lock);
-	if (qt_fd == -1 || sock_send_all(qt_fd, hdr, sizeof(hdr)) == -1) {
+	if (qt_fd == -1 || fd_send_all(qt_fd, hdr, sizeof(hdr)) == -1) {
 		pthread_mutex_unlock(&qt_lock);
 		snprintf(err, len, "queue helper is not running");
 		return -1;
@@ -604,12 +604,12 @@ send_ids(uint32_t op, uint32_t q, const char *const *ids, size_t n,
 	hdr[1] = q;
 	hdr[2] = (uint32_t) n;
 	pthread_mutex_lock(&qt_lock);
-	if (qt_fd == -1 || sock_send_all(qt_fd, hdr, sizeof(hdr)) == -1)
+	if (qt_fd == -1 || fd_send_all(qt_fd, hdr, sizeof(hdr)) == -1)
 		rc = -1;
 	for (i = 0; rc == 0 && i < n; i++) {
 		l = (uint8_t) strlen(ids[i]);
-		if (sock_send_all(qt_fd, &l, 1) == -1 ||
-		    sock_send_all(qt_fd, ids[i], l) == -1)
+		if (fd_send_all(qt_fd, &l, 1) == -1 ||
+		    fd_send_all(qt_fd, ids[i], l) == -1)
 			rc = -1;
 	}
 	if (rc == -1)

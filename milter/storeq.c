@@ -102,21 +102,6 @@ item_alloc(struct storeq *q)
 	return it;
 }
 
-/* item_free - back to the pool, or to malloc when the pool is full */
-static void
-item_free(struct storeq *q, struct item *it)
-{
-	pthread_mutex_lock(&q->pool_lock);
-	if (q->npool < STOREQ_POOL_MAX) {
-		it->next = q->pool;
-		q->pool = it;
-		q->npool++;
-		it = NULL;
-	}
-	pthread_mutex_unlock(&q->pool_lock);
-	free(it);
-}
-
 /*
  * item_free_list - a list of items back to the pool in one lock hold (the
  * writer settles thousands at a time, and the connections take the same
@@ -139,6 +124,14 @@ item_free_list(struct storeq *q, struct item *list)
 		next = it->next;
 		free(it);
 	}
+}
+
+/* item_free - one item back to the pool, or to malloc when it is full */
+static void
+item_free(struct storeq *q, struct item *it)
+{
+	it->next = NULL;
+	item_free_list(q, it);
 }
 
 /* ts_now - the monotonic clock */

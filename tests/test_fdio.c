@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -75,4 +76,21 @@ Test(fdio, a_failed_write_returns_its_errno)
 	cr_assert_eq(fd_write_all(p[1], "x", 1), -1);
 	cr_assert_eq(errno, EPIPE);
 	close(p[1]);
+}
+
+Test(fdio, send_all_reaches_the_peer_and_a_gone_peer_gives_epipe_not_sigpipe)
+{
+	char buf[8];
+	int  sv[2];
+
+	/* SIGPIPE keeps its default action: it would end this test */
+	signal(SIGPIPE, SIG_DFL);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(fd_send_all(sv[0], "hello", 5), 0);
+	cr_assert_eq(read(sv[1], buf, sizeof(buf)), 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	close(sv[1]);
+	cr_assert_eq(fd_send_all(sv[0], "x", 1), -1);
+	cr_assert_eq(errno, EPIPE);
+	close(sv[0]);
 }
