@@ -27,6 +27,7 @@
 
 #include "accounts.h"
 #include "addr.h"
+#include "fnv.h"
 #include "signals.h"
 #include "window.h"
 
@@ -113,13 +114,7 @@ struct accounts {
 static uint32_t
 hash_user(const char *u)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *u != '\0'; u++) {
-		h ^= (unsigned char) *u;
-		h *= 16777619u;
-	}
-	return h & HASH_MASK;
+	return fnv1a32(u) & HASH_MASK;
 }
 
 /* stripe_of - the stripe a hash lives in */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "signals.h"
 
 /* signals_msg_reset - forget the message */
@@ -30,13 +31,7 @@ signals_msg_reset(struct signals_msg *m)
 uint64_t
 signals_domain_key(const char *domain)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *domain != '\0'; domain++) {
-		h ^= (unsigned char) *domain;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return fnv1a64(domain);
 }
 
 /* signals_msg_rcpt - one accepted recipient of an authenticated message */

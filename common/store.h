@@ -2,10 +2,17 @@
  * store.h - the persistent state store (SQLite)
  *
  * Holds what must survive a restart, including kill -9: the flagged
- * accounts, one row per message seen from an authenticated account (so
- * held mail can be listed, released or deleted per account), a few named
- * per-account baselines, and the schema version.  This module is the only
- * code that knows SQLite; callers see fixed-size records and callbacks.
+ * accounts, a record of each message seen from an authenticated account
+ * (so its queued mail can be listed, released or deleted per account), a
+ * few named per-account baselines, and the schema version.  This module
+ * is the only code that knows SQLite; callers see fixed-size records and
+ * callbacks.
+ *
+ * A held message, or one the operator deleted or released, is a row of
+ * its own; the many that simply passed are packed into blobs, one per
+ * second of arrival (msgblob.h), and read back through the same calls.
+ * They are written when the transaction commits, and are not seen by
+ * reads of the same handle before that.
  *
  * Durability: the database runs in WAL mode with synchronous=NORMAL.  A
  * commit is appended to the WAL by write(2) before store_*() returns, so
@@ -33,7 +40,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT   2000 /* ms; default wait for another writer */
 
 #define STORE_USER_SIZE   321 /* a canonical login or address, 320 + NUL */
@@ -98,6 +105,9 @@ struct store_msg {
 struct store;
 
 /* callbacks return 0 to go on, non-zero to stop early (not an error) */
+
+/* store_msgs_join's callback: the message m was recorded under keys[i] */
+typedef int (*store_join_cb)(size_t i, const struct store_msg *m, void *arg);
 typedef int (*store_flag_cb)(const struct store_flag *f, void *arg);
 typedef int (*store_msg_cb)(const struct store_msg *m, void *arg);
 
@@ -150,7 +160,8 @@ int store_flags_each(
 
 /*
  * store_msgs_put - insert n messages in one transaction; a row with the
- * same (arrival, queue_id) is replaced.  All or nothing.
+ * same (arrival, queue_id) is replaced (a passed message is only added,
+ * and is hidden by a held or marked one of the same key).  All or nothing.
  */
 int store_msgs_put(struct store *st, const struct store_msg *m, size_t n,
     char *err, size_t errlen);
@@ -168,10 +179,22 @@ int store_msgs_each(struct store *st, const char *user, int held_only,
  * store_msgs_qid - call cb for the messages recorded under queue ID qid
  * whose arrival fits the queued message's (Postfix reuses IDs: there may
  * be several), oldest first.  A few point lookups in the (arrival, queue
- * ID) index; store_msgs_each reads every row.
+ * ID) index and the passed blobs of the seconds around arrival; for many
+ * queued messages, store_msgs_join reads those blobs once for all.
  */
 int store_msgs_qid(struct store *st, const char *qid, time_t arrival,
     store_msg_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * store_msgs_join - call cb(i, m) for each message recorded under keys[i]
+ * (as store_msgs_qid finds them), for all n keys at once: the rows first,
+ * key by key, then the passed messages in arrival order.  The blobs of
+ * the seconds around all the keys' arrivals are read once each, so the
+ * cost is that of the records of those seconds, plus memory for the keys.
+ * cb must not use st.
+ */
+int store_msgs_join(struct store *st, const struct store_key *keys, size_t n,
+    store_join_cb cb, void *arg, char *err, size_t errlen);
 
 /*
  * store_msgs_mark - set state (STORE_DELETED or STORE_RELEASED) on the

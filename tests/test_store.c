@@ -475,20 +475,26 @@ Test(store, msgs_qid_finds_every_recording_of_an_id_oldest_first)
 Test(store, msgs_qid_finds_a_row_only_within_the_arrival_slack)
 {
 	struct store    *st = open_rw();
-	struct store_msg m = make_msg("QW", "alice@example.org", 1000, 1);
+	struct store_msg m[2];
 	struct msgs      c;
 	time_t           q;
 
-	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	/* a held message (a row) and a passed one (a blob record) */
+	m[0] = make_msg("QW", "alice@example.org", 1000, 1);
+	m[1] = make_msg("QP", "alice@example.org", 1000, 0);
+	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), 0);
 	for (q = 980; q <= 1020; q++) {
 		memset(&c, 0, sizeof(c));
 		cr_assert_eq(store_msgs_qid(st, "QW", q, collect_msg, &c, err,
 				 sizeof(err)),
 		    0, "%s", err);
+		cr_assert_eq(store_msgs_qid(st, "QP", q, collect_msg, &c, err,
+				 sizeof(err)),
+		    0, "%s", err);
 		cr_assert_eq(c.n,
 		    q >= 1000 - STORE_ARRIVAL_SLACK &&
 			    q <= 1000 + STORE_ARRIVAL_SLACK + 1 ?
-			1 :
+			2 :
 			0,
 		    "queued arrival %ld", (long) q);
 	}
@@ -614,7 +620,7 @@ Test(store, open_upgrades_a_version_1_store_keeping_its_rows)
 	snprintf(ddl, sizeof(ddl), "%s", sqlite3_column_text(q, 0));
 	sqlite3_finalize(q);
 	sqlite3_close(db);
-	cr_assert_eq(strncmp(ddl, "2 ", 2), 0, "%s", ddl);
+	cr_assert_eq(strncmp(ddl, "3 ", 2), 0, "%s", ddl);
 	cr_assert_not_null(strstr(ddl, "UNIQUE (arrival, queue_id)"), "%s", ddl);
 	cr_assert_not_null(strstr(ddl, " 7"), "rowid kept: %s", ddl);
 }
@@ -673,8 +679,8 @@ Test(store, reused_queue_id_with_other_arrival_is_a_distinct_row)
 	struct store_msg m[2];
 	struct msgs      c;
 
-	m[0] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 1000, 1);
-	m[1] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 90000, 0);
+	m[0] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 1000, 0);
+	m[1] = make_msg("4Xk2Lm0ZzQz9vK", "alice@example.org", 90000, 1);
 	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), 0, "%s", err);
 	c = list_msgs(st, "alice@example.org", 0, 0);
 	cr_assert_eq(c.n, 2);
@@ -884,4 +890,360 @@ Test(store, state_names_match_enum)
 	cr_assert_str_eq(store_state_name(STORE_RELEASED), "released");
 	cr_assert_null(store_state_name(3));
 	cr_assert_null(store_state_name(-1));
+}
+
+/* count - the one integer the SQL query q answers on the file */
+static long long
+count(const char *q)
+{
+	sqlite3      *db;
+	sqlite3_stmt *s;
+	long long     n;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK, "%s",
+	    sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* passed messages: one blob per arrival second, no row; all fields kept */
+Test(store, passed_messages_are_packed_one_blob_per_second)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[4];
+	struct msgs      c;
+
+	m[0] = make_msg("QA", "alice@example.org", 100, 0);
+	m[1] = make_msg("QB", "bob@example.org", 100, 0);
+	m[2] = make_msg("QC", "alice@example.org", 101, 0);
+	m[3] = make_msg("QH", "alice@example.org", 101, 1);
+	m[2].nrcpt = 77;
+	m[2].recorded = 104;
+	(void) snprintf(m[2].sender, sizeof(m[2].sender), "forged@example.net");
+	(void) snprintf(m[2].client, sizeof(m[2].client), "2001:db8::25");
+	cr_assert_eq(store_msgs_put(st, m, 4, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count("SELECT count(*) FROM passed"), 2);
+	cr_assert_eq(count("SELECT sum(n) FROM passed"), 3);
+	cr_assert_eq(count("SELECT count(*) FROM messages"), 1);
+	cr_assert_eq(count("SELECT recorded_at FROM passed WHERE arrival = 101"),
+	    104);
+
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 3);
+	cr_assert_str_eq(c.m[0].queue_id, "QA");
+	/* same second: the row first, then the blob's records */
+	cr_assert_str_eq(c.m[1].queue_id, "QH");
+	cr_assert_eq(c.m[1].held, 1);
+	cr_assert_str_eq(c.m[2].queue_id, "QC");
+	cr_assert_eq(c.m[2].held, 0);
+	cr_assert_eq(c.m[2].state, STORE_QUEUED);
+	cr_assert_eq(c.m[2].nrcpt, 77);
+	cr_assert_eq(c.m[2].arrival, 101);
+	cr_assert_eq(c.m[2].recorded, 104);
+	cr_assert_str_eq(c.m[2].sender, "forged@example.net");
+	cr_assert_str_eq(c.m[2].client, "2001:db8::25");
+	/* held_only and since see the blobs as they see the rows */
+	c = list_msgs(st, "alice@example.org", 1, 0);
+	cr_assert_eq(c.n, 1);
+	c = list_msgs(st, "alice@example.org", 0, 101);
+	cr_assert_eq(c.n, 2);
+	c = list_msgs(st, "bob@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	store_close(st);
+}
+
+/* records of the join: which key each message was found under */
+struct joined {
+	size_t key[64];
+	char   qid[64][STORE_QID_SIZE];
+	size_t n;
+};
+
+static int
+collect_join(size_t i, const struct store_msg *m, void *arg)
+{
+	struct joined *j = arg;
+
+	cr_assert_lt(j->n, 64);
+	j->key[j->n] = i;
+	(void) snprintf(j->qid[j->n], STORE_QID_SIZE, "%s", m->queue_id);
+	j->n++;
+	return 0;
+}
+
+/*
+ * A join over many keys finds each message under its own key, rows and
+ * blobs alike, across many seconds and transactions, and nothing else.
+ */
+Test(store, join_finds_each_recorded_message_under_its_key)
+{
+	struct store    *st = open_rw();
+	struct store_msg m;
+	struct store_key keys[40];
+	struct joined    j;
+	char             qid[40][16];
+	size_t           i, hits[40];
+	int              t;
+
+	/* 3,000 messages over 300 seconds, 10 transactions */
+	for (t = 0; t < 10; t++) {
+		cr_assert_eq(store_begin(st, err, sizeof(err)), 0, "%s", err);
+		for (i = 0; i < 300; i++) {
+			(void) snprintf(qid[0], sizeof(qid[0]), "Q%dN%zu", t, i);
+			m = make_msg(qid[0], i % 2 ? "bob@example.org" :
+			    "alice@example.org", 1000 + (time_t) (t * 30 + i / 10),
+			    i % 50 == 0);
+			cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)),
+			    0, "%s", err);
+		}
+		cr_assert_eq(store_commit(st, err, sizeof(err)), 0, "%s", err);
+	}
+	/* keys as the queue shows them: a second after the recording */
+	for (i = 0; i < 40; i++) {
+		t = (int) (i % 10);
+		(void) snprintf(qid[i], sizeof(qid[i]), "Q%dN%zu", t, i * 7);
+		keys[i].queue_id = qid[i];
+		keys[i].arrival = 1000 + t * 30 + (time_t) (i * 7 / 10) + 1;
+	}
+	/* one the store never saw, one outside the slack */
+	keys[38].queue_id = "QNONE";
+	keys[39].arrival += 60;
+	memset(&j, 0, sizeof(j));
+	cr_assert_eq(store_msgs_join(st, keys, 40, collect_join, &j, err,
+			 sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(j.n, 38);
+	memset(hits, 0, sizeof(hits));
+	for (i = 0; i < j.n; i++) {
+		cr_assert_str_eq(j.qid[i], keys[j.key[i]].queue_id);
+		hits[j.key[i]]++;
+	}
+	for (i = 0; i < 38; i++)
+		cr_assert_eq(hits[i], 1, "key %zu (%s)", i, keys[i].queue_id);
+	store_close(st);
+}
+
+/* deleting a passed message gives it a row; the blob record is then hidden */
+Test(store, mark_gives_a_passed_message_a_row_of_its_own)
+{
+	struct store          *st = open_rw();
+	struct store_msg       m[3];
+	const struct store_key k[] = { { "QA", 101 }, { "QB", 101 },
+		{ "QC", 101 } };
+	struct msgs            c;
+	uint32_t               changed = 0, held = 9;
+
+	m[0] = make_msg("QA", "alice@example.org", 100, 0);
+	m[1] = make_msg("QB", "alice@example.org", 100, 0);
+	m[2] = make_msg("QC", "bob@example.org", 100, 0);
+	cr_assert_eq(store_msgs_put(st, m, 3, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", k, 1,
+			 STORE_DELETED, &changed, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(changed, 1);
+	cr_assert_eq(count("SELECT count(*) FROM messages WHERE queue_id = "
+			   "'QA' AND state = 'deleted' AND held = 0"),
+	    1);
+	/* listed once, with its new state; the others as they were */
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.m[0].queue_id, "QA");
+	cr_assert_eq(c.m[0].state, STORE_DELETED);
+	cr_assert_str_eq(c.m[1].queue_id, "QB");
+	cr_assert_eq(c.m[1].state, STORE_QUEUED);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "QA", 101, collect_msg, &c, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0].state, STORE_DELETED);
+	/* marked once only; another account's message is left alone */
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", k, 3,
+			 STORE_RELEASED, &changed, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(changed, 1);
+	c = list_msgs(st, "bob@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0].state, STORE_QUEUED);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.m[0].state, STORE_DELETED);
+	cr_assert_eq(c.m[1].state, STORE_RELEASED);
+	/* passed mail is never counted as held */
+	cr_assert_eq(
+	    store_held_count(st, "alice@example.org", &held, err, sizeof(err)),
+	    0);
+	cr_assert_eq(held, 0);
+	store_close(st);
+}
+
+/* passed messages wait for the commit; a rollback drops them */
+Test(store, passed_messages_are_written_at_commit_only)
+{
+	struct store    *st = open_rw();
+	struct store_msg m = make_msg("Q1", "alice@example.org", 100, 0);
+	struct msgs      c;
+
+	cr_assert_eq(store_begin(st, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	store_rollback(st);
+	cr_assert_eq(count("SELECT count(*) FROM passed"), 0);
+	cr_assert_eq(store_begin(st, err, sizeof(err)), 0);
+	cr_assert_eq(store_commit(st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count("SELECT count(*) FROM passed"), 0);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	cr_assert_eq(store_begin(st, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	cr_assert_eq(store_commit(st, err, sizeof(err)), 0, "%s", err);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	store_close(st);
+}
+
+/*
+ * Stragglers: more seconds in one transaction than are gathered at once;
+ * every message is kept.  A straggler's blob written early can stand
+ * before older ones, and expiry, which walks the rowids from the oldest,
+ * then stops early: it may keep a message longer, never drop a young one.
+ */
+Test(store, many_seconds_in_one_transaction_keep_every_message)
+{
+	struct store    *st = open_rw();
+	struct store_msg m[60];
+	struct msgs      c;
+	char             q[16];
+	uint32_t         n = 0;
+	int              i;
+
+	for (i = 0; i < 60; i++) {
+		(void) snprintf(q, sizeof(q), "Q%d", i);
+		/* 20 seconds, out of order */
+		m[i] = make_msg(q, "alice@example.org", 100 + (i * 7) % 20, 0);
+	}
+	cr_assert_eq(store_msgs_put(st, m, 60, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count("SELECT sum(n) FROM passed"), 60);
+	for (i = 0; i < 60; i++) {
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(store_msgs_qid(st, m[i].queue_id, m[i].arrival,
+				 collect_msg, &c, err, sizeof(err)),
+		    0, "%s", err);
+		cr_assert_eq(c.n, 1, "%s", m[i].queue_id);
+	}
+	cr_assert_eq(store_msgs_expire(st, 110, &n, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_eq(count("SELECT coalesce(sum(n), 0) FROM passed"), 60 - n);
+	for (i = 0; i < 60; i++) {
+		if (m[i].recorded < 110)
+			continue;
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(store_msgs_qid(st, m[i].queue_id, m[i].arrival,
+				 collect_msg, &c, err, sizeof(err)),
+		    0, "%s", err);
+		cr_assert_eq(c.n, 1, "%s expired too early", m[i].queue_id);
+	}
+	/* once all of them are old, all go */
+	cr_assert_eq(store_msgs_expire(st, 200, &n, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_eq(count("SELECT count(*) FROM passed"), 0);
+	store_close(st);
+}
+
+/* a damaged blob is an error, never a wrong record */
+Test(store, damaged_blob_is_an_error)
+{
+	struct store    *st = open_rw();
+	struct store_msg m = make_msg("Q1", "alice@example.org", 100, 0);
+	struct msgs      c;
+	sqlite3         *db;
+
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+			 "UPDATE passed SET data = substr(data, 1, 20)", NULL,
+			 NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "Q1", 100, collect_msg, &c, err, sizeof(err)),
+	    -1);
+	cr_assert_not_null(strstr(err, "damaged"), "%s", err);
+	cr_assert_eq(c.n, 0);
+	store_close(st);
+}
+
+/* a version 2 file: read as it is read-only, upgraded when opened to write */
+Test(store, version_2_store_is_read_then_upgraded)
+{
+	struct store    *st = open_rw();
+	struct store_msg m = make_msg("QOLD", "alice@example.org", 500, 0);
+	struct msgs      c;
+	sqlite3         *db;
+
+	store_close(st);
+	/* what version 2 wrote: the passed message as a row */
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+			 "DROP TABLE passed;"
+			 "UPDATE meta SET value = '2' WHERE key = "
+			 "'schema_version';"
+			 "INSERT INTO messages (queue_id, user, sender, nrcpt, "
+			 "client, arrival, held, state, recorded_at) VALUES "
+			 "('QOLD', 'alice@example.org', 'alice@example.org', "
+			 "3, '192.0.2.1', 500, 0, 'queued', 500);",
+			 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	st = open_ro();
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(
+	    store_msgs_qid(st, "QOLD", 501, collect_msg, &c, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(c.n, 1);
+	store_close(st);
+	cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name = "
+			   "'passed'"),
+	    0);
+
+	st = open_rw();
+	cr_assert_eq(count("SELECT value FROM meta WHERE key = "
+			   "'schema_version'"),
+	    3);
+	(void) snprintf(m.queue_id, sizeof(m.queue_id), "QNEW");
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0, "%s", err);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(count("SELECT count(*) FROM passed"), 1);
+	store_close(st);
+}
+
+/* the blobs of a span of seconds are found through the arrival index */
+Test(store, passed_lookup_is_an_index_range)
+{
+	struct store *st = open_rw();
+	sqlite3      *db;
+	sqlite3_stmt *q;
+	char          plan[512] = "";
+
+	store_close(st);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+			 "EXPLAIN QUERY PLAN SELECT id, data FROM passed "
+			 "WHERE arrival BETWEEN ?1 AND ?2 ORDER BY arrival, id",
+			 -1, &q, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	while (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan),
+		    "%s;", (const char *) sqlite3_column_text(q, 3));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert_not_null(strstr(plan, "USING INDEX passed_arrival"), "%s",
+	    plan);
+	cr_assert_null(strstr(plan, "TEMP B-TREE"), "%s", plan);
 }
