@@ -1,15 +1,16 @@
 /*
  * storebench.c - the state store's write rates, without the milter
  *
- * Three ways of recording message rows, each on a fresh database in DIR
- * that first gets PREFILL rows, recorded over the three days before (a
- * store is never empty in service):
+ * Three ways of recording messages, each on a fresh database in DIR
+ * that first gets PREFILL passed messages, recorded over the three days
+ * before (a store is never empty in service):
  *
- *   single  store_msgs_put of one row per call: one transaction, one WAL
- *           append per message (what a writer without batching gets)
- *   async   storeq_msg from one thread as fast as it goes, timed until
- *           the writer thread has committed every record (the path of
- *           messages that pass: batches of up to STOREQ_TXN_MAX rows)
+ *   single  store_msgs_put of one held row per call: one transaction, one
+ *           WAL append per message (what a writer without batching gets)
+ *   async   storeq_msg of passed messages from one thread as fast as it
+ *           goes, timed until the writer thread has committed every
+ *           record (batches of up to STOREQ_TXN_MAX, packed into blobs by
+ *           second of arrival)
  *   sync    T threads each calling storeq_msg_sync in a loop (the path of
  *           held messages: each caller waits for its commit; callers that
  *           arrive during a commit share the next one), with the latency

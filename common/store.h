@@ -170,7 +170,8 @@ int store_msgs_put(struct store *st, const struct store_msg *m, size_t n,
  * store_msgs_each - call cb for the messages of user that arrived at or
  * after since (0 = all), oldest first; with held_only, only those held and
  * still queued.  cb must not use st.  There is no index by user: this
- * reads every row kept (see store_msgs_qid).
+ * reads every row and blob kept since "since" (see store_msgs_join), and
+ * holds the account's rows in memory while it reads the blobs.
  */
 int store_msgs_each(struct store *st, const char *user, int held_only,
     time_t since, store_msg_cb cb, void *arg, char *err, size_t errlen);
