@@ -2,8 +2,8 @@
  * msgblob.h - passed messages packed side by side into one byte string
  *
  * The store keeps a message that passed (not held, still queued) in a
- * blob of such records, one blob per arrival second and commit, instead
- * of one row each: a row costs the writer a B-tree insert in the table
+ * blob of such records, as a rule one blob per arrival second and
+ * commit, instead of one row each: a row costs the writer a B-tree insert in the table
  * and another in its key, a record in a blob costs a copy.  A record:
  *
  *   u8  length, queue ID (1 .. STORE_QID_SIZE - 1 bytes)

@@ -11,8 +11,9 @@
  * A held message, or one the operator deleted or released, is a row of
  * its own; the many that simply passed are packed into blobs, one per
  * second of arrival (msgblob.h), and read back through the same calls.
- * They are written when the transaction commits, and are not seen by
- * reads of the same handle before that.
+ * They are written when the transaction commits, or earlier when many
+ * seconds or a very busy one are gathered; reads of the same handle
+ * inside the transaction may not see them yet.
  *
  * Durability: the database runs in WAL mode with synchronous=NORMAL.  A
  * commit is appended to the WAL by write(2) before store_*() returns, so
@@ -181,7 +182,8 @@ int store_msgs_each(struct store *st, const char *user, int held_only,
  * whose arrival fits the queued message's (Postfix reuses IDs: there may
  * be several), oldest first.  A few point lookups in the (arrival, queue
  * ID) index and the passed blobs of the seconds around arrival; for many
- * queued messages, store_msgs_join reads those blobs once for all.
+ * queued messages, store_msgs_join reads those blobs once for all.  cb
+ * must not use st.
  */
 int store_msgs_qid(struct store *st, const char *qid, time_t arrival,
     store_msg_cb cb, void *arg, char *err, size_t errlen);

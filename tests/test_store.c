@@ -1247,3 +1247,87 @@ Test(store, passed_lookup_is_an_index_range)
 	    plan);
 	cr_assert_null(strstr(plan, "TEMP B-TREE"), "%s", plan);
 }
+
+/* a record found under two keys is marked, and counted, once */
+Test(store, mark_counts_a_passed_message_once_under_two_keys)
+{
+	struct store          *st = open_rw();
+	struct store_msg       m = make_msg("QA", "alice@example.org", 100, 0);
+	const struct store_key k[] = { { "QA", 100 }, { "QA", 103 } };
+	uint32_t               changed = 0;
+
+	cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", k, 2,
+			 STORE_DELETED, &changed, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(changed, 1);
+	cr_assert_eq(count("SELECT count(*) FROM messages"), 1);
+	store_close(st);
+}
+
+/*
+ * A marked passed message's row lives as long as its blob: expiry must
+ * not drop the row and leave the blob's record to stand for it again.
+ */
+Test(store, marked_row_outlives_its_blob_record)
+{
+	struct store          *st = open_rw();
+	struct store_msg       m[2];
+	const struct store_key k[] = { { "QA", 100 } };
+	struct msgs            c;
+	uint32_t               changed = 0, n = 0;
+
+	m[0] = make_msg("QA", "alice@example.org", 100, 0);
+	m[1] = make_msg("QB", "alice@example.org", 100, 0);
+	m[1].recorded = 150; /* the blob is kept until 150 */
+	cr_assert_eq(store_msgs_put(st, m, 2, err, sizeof(err)), 0);
+	cr_assert_eq(store_msgs_mark(st, "alice@example.org", k, 1,
+			 STORE_DELETED, &changed, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(changed, 1);
+	cr_assert_eq(count("SELECT recorded_at FROM messages"), 150);
+	cr_assert_eq(store_msgs_expire(st, 120, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 0);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.m[0].queue_id, "QA");
+	cr_assert_eq(c.m[0].state, STORE_DELETED);
+	/* past the blob's time both go */
+	cr_assert_eq(store_msgs_expire(st, 151, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 3);
+	c = list_msgs(st, "alice@example.org", 0, 0);
+	cr_assert_eq(c.n, 0);
+	store_close(st);
+}
+
+/* a blob whose records do not match its row (arrival, count) is damaged */
+Test(store, blob_unlike_its_row_is_damaged)
+{
+	const char *bad[] = { "UPDATE passed SET arrival = 101",
+		"UPDATE passed SET n = 2", "UPDATE passed SET n = 0" };
+	struct store    *st;
+	struct store_msg m = make_msg("Q1", "alice@example.org", 100, 0);
+	struct msgs      c;
+	sqlite3         *db;
+	size_t           i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = open_rw();
+		cr_assert_eq(store_msgs_expire(st, 1000, NULL, err,
+				 sizeof(err)),
+		    0);
+		cr_assert_eq(store_msgs_put(st, &m, 1, err, sizeof(err)), 0);
+		store_close(st);
+		cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_exec(db, bad[i], NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		st = open_rw();
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(store_msgs_qid(st, "Q1", 101, collect_msg, &c,
+				 err, sizeof(err)),
+		    -1, "%s", bad[i]);
+		cr_assert_not_null(strstr(err, "damaged"), "%s", err);
+		store_close(st);
+	}
+}
