@@ -85,6 +85,7 @@ enum {
 	S_BASE_GET,
 	S_BASE_ALL,
 	S_MSG_EXACT,
+	S_MSG_ADD,
 	/* from here on, the statements on the passed table (version 3) */
 	S_PASS_PUT,
 	S_PASS_RANGE,
@@ -112,6 +113,15 @@ enum {
 #if STORE_ARRIVAL_SLACK != 5
 #error "ARRIVALS() spans STORE_ARRIVAL_SLACK = 5"
 #endif
+
+/*
+ * OLDER_THAN(t) - the rows of t recorded before ?1: rows are appended in
+ * time order, so those before the first one recorded since (by rowid; no
+ * index on recorded_at needed)
+ */
+#define OLDER_THAN(t)                                                          \
+	"FROM " t " WHERE id < coalesce((SELECT id FROM " t " WHERE "        \
+	"recorded_at >= ?1 ORDER BY id LIMIT 1), 9223372036854775807)"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -145,9 +155,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MSG_MARK] = "UPDATE messages SET state = ?3 "
 		       "WHERE arrival IN " ARRIVALS("?4") " AND queue_id = ?2 "
 		       "AND +user = ?1 AND state = 'queued'",
-	[S_MSG_EXPIRE] = "DELETE FROM messages WHERE id < coalesce("
-			 "(SELECT id FROM messages WHERE recorded_at >= ?1 "
-			 "ORDER BY id LIMIT 1), 9223372036854775807)",
+	[S_MSG_EXPIRE] = "DELETE " OLDER_THAN("messages"),
 	[S_HELD_COUNT] = "SELECT count(*) FROM messages "
 			 "WHERE user = ?1 AND held = 1 AND state = 'queued'",
 	[S_BASE_PUT] = "INSERT OR REPLACE INTO baselines "
@@ -159,17 +167,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* does a row stand for this passed message? */
 	[S_MSG_EXACT] = "SELECT 1 FROM messages "
 			"WHERE arrival = ?1 AND queue_id = ?2",
+	/* a row for a passed message, unless one stands for it already */
+	[S_MSG_ADD] = "INSERT INTO messages (" MSG_COLS ") "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		      "ON CONFLICT (arrival, queue_id) DO NOTHING",
 	[S_PASS_PUT] = "INSERT INTO passed (arrival, recorded_at, n, data) "
 		       "VALUES (?1, ?2, ?3, ?4)",
 	[S_PASS_RANGE] = "SELECT id, data, arrival, n, recorded_at FROM passed "
 			 "WHERE arrival BETWEEN ?1 AND ?2 ORDER BY arrival, id",
 	/* blobs come in commit order, as messages rows do */
-	[S_PASS_OLD] = "SELECT coalesce(sum(n), 0) FROM passed WHERE id < "
-		       "coalesce((SELECT id FROM passed WHERE recorded_at >= "
-		       "?1 ORDER BY id LIMIT 1), 9223372036854775807)",
-	[S_PASS_EXPIRE] = "DELETE FROM passed WHERE id < coalesce("
-			  "(SELECT id FROM passed WHERE recorded_at >= ?1 "
-			  "ORDER BY id LIMIT 1), 9223372036854775807)",
+	[S_PASS_OLD] = "SELECT coalesce(sum(n), 0) " OLDER_THAN("passed"),
+	[S_PASS_EXPIRE] = "DELETE " OLDER_THAN("passed"),
 };
 
 /*
@@ -200,8 +208,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	" WHERE held = 1 AND state = 'queued';"
 
 /*
- * The passed messages (msgblob.h): one blob per arrival second and
- * transaction; recorded_at is the latest of its records', for expiry.
+ * The passed messages (msgblob.h): as a rule one blob per arrival second
+ * and transaction; recorded_at is the latest of its records', for expiry.
  */
 #define PASSED_TABLE                                                           \
 	"CREATE TABLE IF NOT EXISTS passed ("                                  \
@@ -1001,10 +1009,11 @@ store_msgs_put(struct store *st, const struct store_msg *m, size_t n, char *err,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		/* a passed message goes into the blob of its second */
-		if (st->passed && !m[i].held && m[i].state == STORE_QUEUED &&
-		    (rc = pend_add(st, &m[i], err, errlen)) != 1)
-			continue;
-		rc = 0;
+		if (st->passed && !m[i].held && m[i].state == STORE_QUEUED) {
+			if ((rc = pend_add(st, &m[i], err, errlen)) != 1)
+				continue; /* packed, or failed */
+			rc = 0;   /* it does not fit a blob: a row */
+		}
 		if (msg_bind_put(s, &m[i], err, errlen) == -1) {
 			rc = -1;
 		} else if (sqlite3_step(s) != SQLITE_DONE) {
@@ -1377,24 +1386,7 @@ merge_upto(struct merge *g, sqlite3_int64 t)
 	return 0;
 }
 
-/* merge_record - passed_scan callback: rows before it, then the record */
-static int
-merge_record(const struct store_msg *m, time_t kept, void *arg)
-{
-	struct merge *g = arg;
-	int           marked;
-
-	(void) kept;
-	if (g->user != NULL && strcmp(m->user, g->user) != 0)
-		return 0;
-	if ((marked = exact_row(g->st, m, g->err, g->errlen)) != 0)
-		return marked == 1 ? 0 : -1;
-	if (merge_upto(g, (sqlite3_int64) m->arrival) != 0)
-		return 1;
-	return g->cb(m, g->arg) != 0 ? 1 : 0;
-}
-
-/* merge_key - passed_join callback for one key: the same as merge_record */
+/* merge_key - passed_join callback: the rows before m, then m; 1 stopped */
 static int
 merge_key(size_t i, const struct store_msg *m, time_t kept, void *arg)
 {
@@ -1405,6 +1397,23 @@ merge_key(size_t i, const struct store_msg *m, time_t kept, void *arg)
 	if (merge_upto(g, (sqlite3_int64) m->arrival) != 0)
 		return 1;
 	return g->cb(m, g->arg) != 0 ? 1 : 0;
+}
+
+/*
+ * merge_record - passed_scan callback: merge_key for the account's
+ * records that no row stands for
+ */
+static int
+merge_record(const struct store_msg *m, time_t kept, void *arg)
+{
+	struct merge *g = arg;
+	int           marked;
+
+	if (g->user != NULL && strcmp(m->user, g->user) != 0)
+		return 0;
+	if ((marked = exact_row(g->st, m, g->err, g->errlen)) != 0)
+		return marked == 1 ? 0 : -1;
+	return merge_key(0, m, kept, arg);
 }
 
 /* store_msgs_each - call cb for the messages of user since "since" */
@@ -1476,16 +1485,13 @@ static int
 mark_record(size_t i, const struct store_msg *m, time_t kept, void *arg)
 {
 	struct mark     *k = arg;
-	sqlite3_stmt    *s = k->st->st[S_MSG_PUT];
+	sqlite3_stmt    *s = k->st->st[S_MSG_ADD];
 	struct store_msg r;
-	int              rc;
+	int              rc = 0;
 
 	(void) i;
 	if (strcmp(m->user, k->user) != 0)
 		return 0;
-	/* found under two keys: marked under the first already */
-	if ((rc = exact_row(k->st, m, k->err, k->errlen)) != 0)
-		return rc == 1 ? 0 : 1;
 	r = *m;
 	r.state = k->state;
 	if (kept > r.recorded)
@@ -1496,7 +1502,8 @@ mark_record(size_t i, const struct store_msg *m, time_t kept, void *arg)
 		rc = fail(k->st->db, k->err, k->errlen,
 		    "mark message %s of %s", m->queue_id, k->user);
 	else
-		k->changed++;
+		/* 0 for one found under two keys: marked under the first */
+		k->changed += (uint32_t) sqlite3_changes(k->st->db);
 	stmt_done(s);
 	/* stopping is the only way to end a join early; the error is in err */
 	return rc == -1 ? 1 : 0;
